@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import Article, Author, Figure, Section, Tag, Video
+
+
+class FigureInline(admin.StackedInline):
+    model = Figure
+    extra = 0
+
+
+class VideoInline(admin.TabularInline):
+    model = Video
+    extra = 0
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "number", "section", "published_at", "status"]
+    list_filter = ["status", "section"]
+    list_select_related = ["section"]
+    search_fields = ["=number", "title"]
+    readonly_fields = [
+        "url",
+        "original_url",
+        "source_path",
+        "source_hash",
+        "imported_at",
+        "edited_at",
+    ]
+    inlines = [FigureInline, VideoInline]
+
+
+admin.site.register(Section)
+admin.site.register(Author)
+admin.site.register(Tag)

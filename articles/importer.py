@@ -1,0 +1,647 @@
+"""Write seed files into the database.
+
+The article number is the identity: importing a file again updates its article
+in place, and a file whose bytes have not changed is recognised by its content
+hash and costs one lookup. Parsing and rendering run on every core
+(`pipeline.prepare`); this module validates the results against the models and
+writes them a batch at a time. Each file is all-or-nothing: when a batch cannot
+be written, its files are written one by one so that only the bad one fails.
+"""
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import DatabaseError, models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .models import (
+    Article,
+    Author,
+    Byline,
+    Figure,
+    Section,
+    Tag,
+    TaggedArticle,
+    Video,
+    unicode_slug,
+)
+from .pipeline import Options, Prepared, content_hash, prepare, prepare_many
+from .seeds import Message, SeedArticle
+
+SEED_SUFFIXES = {".txt", ".md", ".markdown"}
+STATUSES = ("created", "updated", "unchanged", "skipped", "conflict", "failed")
+BATCH_SIZE = 64
+# Below this many files, starting worker processes costs more than it saves.
+POOL_THRESHOLD = 2 * BATCH_SIZE
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+# Fields the importer owns: a re-import compares and writes these and no others,
+# so an editor's status, slug or publication time choices outside them survive.
+ARTICLE_FIELDS = (
+    "title",
+    "section_id",
+    "published_at",
+    "last_updated",
+    "body",
+    "body_html",
+    "excerpt",
+    "url",
+    "original_url",
+)
+FIGURE_FIELDS = ("image_url", "original_image_url", "alt", "caption", "credit")
+VIDEO_FIELDS = ("url", "archived_url")
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str
+    number: int | None = None
+    messages: list[Message] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "number": self.number,
+            "messages": [asdict(message) for message in self.messages],
+        }
+
+
+@dataclass
+class ImportReport:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        counts = Counter(result.status for result in self.files)
+        return {status: counts[status] for status in STATUSES}
+
+    def as_dict(self) -> dict:
+        return {"totals": self.totals, "files": [result.as_dict() for result in self.files]}
+
+
+def discover(paths: Iterable[Path | str]) -> list[str]:
+    """Every seed file under the given files and folders, in a stable order."""
+    found: list[str] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            found.append(str(path))
+        elif path.is_dir():
+            found.extend(
+                sorted(
+                    str(child)
+                    for child in path.rglob("*")
+                    if child.suffix.lower() in SEED_SUFFIXES
+                    and child.is_file()
+                    and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                )
+            )
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return found
+
+
+def import_seeds(paths: Iterable[Path | str], **options) -> ImportReport:
+    """Import seed files and folders; see `iter_import` for the options."""
+    return ImportReport(files=list(iter_import(discover(paths), **options)))
+
+
+def iter_import(
+    files: list[str],
+    *,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[FileResult]:
+    """Import the given seed files, yielding one result per file as it is decided.
+
+    overwrite: replace articles an editor changed since they were imported.
+    dry_run: do everything, then roll it all back.
+    workers: processes for parsing and rendering (default: one per core; 0: none).
+    """
+    writer = _Writer(overwrite=overwrite)
+    done = 0
+    with transaction.atomic() if dry_run else nullcontext():
+        for result in _results(files, writer, workers):
+            done += 1
+            if progress:
+                progress(done, len(files))
+            yield result
+        if dry_run:
+            transaction.set_rollback(True)
+
+
+def _results(files: list[str], writer: "_Writer", workers: int | None) -> Iterator[FileResult]:
+    options = Options(
+        max_bytes=settings.NEWSROOM_SEED_MAX_BYTES,
+        number_pattern=settings.NEWSROOM_ARTICLE_NUMBER_PATTERN,
+    )
+    if workers is None:
+        workers = settings.NEWSROOM_IMPORT_WORKERS or os.cpu_count() or 1
+    batches = (files[i : i + BATCH_SIZE] for i in range(0, len(files), BATCH_SIZE))
+    if workers == 0 or len(files) < POOL_THRESHOLD:
+        for batch in batches:
+            early, to_parse = _read(batch, options, writer)
+            yield from early
+            yield from writer.write([prepare(path, data, options) for path, data in to_parse])
+        return
+    # Workers are started fresh (not forked) so that none inherits the
+    # database connection; a window of batches in flight keeps memory flat.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[tuple[list[FileResult], Future]] = deque()
+        for batch in batches:
+            early, to_parse = _read(batch, options, writer)
+            pending.append((early, pool.submit(prepare_many, to_parse, options)))
+            if len(pending) > 2 * workers:
+                early, future = pending.popleft()
+                yield from early
+                yield from writer.write(future.result())
+        while pending:
+            early, future = pending.popleft()
+            yield from early
+            yield from writer.write(future.result())
+
+
+def _read(
+    batch: list[str], options: Options, writer: "_Writer"
+) -> tuple[list[FileResult], list[tuple[str, bytes]]]:
+    """Read a batch of files; settle the ones that need no parsing."""
+    early: list[FileResult] = []
+    contents: list[tuple[str, bytes, str]] = []
+    for path in batch:
+        try:
+            size = os.stat(path).st_size
+            if size > options.max_bytes:
+                message = f"file is {size:,} bytes, over the {options.max_bytes:,}-byte limit"
+                early.append(FileResult(path, "failed", messages=[Message("error", 1, message)]))
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read(options.max_bytes + 1)
+        except OSError as error:
+            early.append(
+                FileResult(
+                    path, "failed", messages=[Message("error", 1, f"cannot read: {error.strerror}")]
+                )
+            )
+            continue
+        contents.append((path, data, content_hash(data)))
+    unchanged = writer.unchanged_numbers([digest for _, _, digest in contents])
+    to_parse = []
+    for path, data, digest in contents:
+        if digest in unchanged:
+            early.append(FileResult(path, "unchanged", number=unchanged[digest]))
+        else:
+            to_parse.append((path, data))
+    return early, to_parse
+
+
+class _Writer:
+    """Writes prepared seeds, remembering section, author and tag ids between batches."""
+
+    def __init__(self, *, overwrite: bool):
+        self.overwrite = overwrite
+        self.sections: dict[str, int] = {}
+        self.authors: dict[str, int] = {}
+        self.tags: dict[str, int] = {}  # by lower-cased name
+
+    def unchanged_numbers(self, digests: list[str]) -> dict[str, int]:
+        """Content hashes already imported, with their article numbers."""
+        if not digests:
+            return {}
+        rows = Article.objects.filter(source_hash__in=digests)
+        if self.overwrite:
+            rows = rows.filter(edited_at__isnull=True)
+        return dict(rows.values_list("source_hash", "number"))
+
+    def write(self, prepared: list[Prepared]) -> list[FileResult]:
+        results: dict[int, FileResult] = {}
+        writable: list[tuple[int, Prepared]] = []
+        for index, item in enumerate(prepared):
+            result = _check(item)
+            if result is None:
+                writable.append((index, item))
+            else:
+                results[index] = result
+        # An article number seen twice in one batch is written in a later round,
+        # so each round sees what the one before it wrote.
+        while writable:
+            seen: set[int] = set()
+            round_, later = [], []
+            for index, item in writable:
+                (later if item.seed.number in seen else round_).append((index, item))
+                seen.add(item.seed.number)
+            results.update(self._write_round(round_))
+            writable = later
+        return [results[index] for index in range(len(prepared))]
+
+    def _write_round(self, items: list[tuple[int, Prepared]]) -> dict[int, FileResult]:
+        try:
+            with transaction.atomic():
+                return self._write_items(items)
+        except DatabaseError:
+            self._forget()
+        results = {}
+        for index, item in items:
+            try:
+                with transaction.atomic():
+                    results.update(self._write_items([(index, item)]))
+            except DatabaseError as error:
+                self._forget()
+                results[index] = _failure(item, 1, f"could not be written: {error}")
+        return results
+
+    def _forget(self) -> None:
+        # Ids made in a rolled-back transaction no longer exist.
+        self.sections.clear()
+        self.authors.clear()
+        self.tags.clear()
+
+    def _write_items(self, items: list[tuple[int, Prepared]]) -> dict[int, FileResult]:
+        now = timezone.now()
+        existing = {
+            article.number: article
+            for article in Article.objects.filter(number__in=[p.seed.number for _, p in items])
+        }
+        section_ids = self._ids(Section, self.sections, {p.seed.category for _, p in items})
+        author_ids = self._ids(Author, self.authors, {p.seed.author for _, p in items})
+        tag_ids = self._tag_ids([tag for _, p in items for tag in p.seed.tags])
+
+        results: dict[int, FileResult] = {}
+        created: list[tuple[Article, Prepared]] = []
+        updated: list[tuple[Article, Prepared]] = []
+        for index, item in items:
+            seed = item.seed
+            article = existing.get(seed.number)
+            if article is None:
+                article = Article(
+                    number=seed.number,
+                    slug=unicode_slug(seed.title, fallback="article"),
+                    status=Article.Status.PUBLISHED,
+                )
+                _assign(article, item, section_ids, now)
+                created.append((article, item))
+                results[index] = _result(item, "created")
+            elif article.edited_at is not None and not self.overwrite:
+                results[index] = _result(item, "conflict")
+                results[index].messages.append(
+                    Message(
+                        "warning",
+                        1,
+                        f"article {seed.number} was edited at "
+                        f"{timezone.localtime(article.edited_at):%Y-%m-%d %H:%M:%S}; "
+                        "left as it is (--overwrite replaces it)",
+                    )
+                )
+            else:
+                changed = _assign(article, item, section_ids, now)
+                if "title" in changed:
+                    article.slug = unicode_slug(seed.title, fallback="article")
+                updated.append((article, item))
+                results[index] = _result(item, "updated" if changed else "unchanged")
+
+        Article.objects.bulk_create([article for article, _ in created])
+        if updated:
+            Article.objects.bulk_update(
+                [article for article, _ in updated],
+                [
+                    *ARTICLE_FIELDS,
+                    "slug",
+                    "source_path",
+                    "source_hash",
+                    "imported_at",
+                    "edited_at",
+                    "modified_at",
+                ],
+            )
+        related_changed = self._write_related(created, updated, author_ids, tag_ids)
+        for result in results.values():
+            if result.status == "unchanged" and result.number in related_changed:
+                result.status = "updated"
+        if related_changed:
+            Article.objects.filter(number__in=related_changed).update(modified_at=now)
+        return results
+
+    def _write_related(self, created, updated, author_ids, tag_ids) -> set[int]:
+        """Write figures, videos, bylines and tags; return numbers whose rows changed."""
+        changed: set[int] = set()
+        new_figures, new_videos, new_bylines, new_tags = [], [], [], []
+        for article, item in created:
+            seed = item.seed
+            new_figures += [_figure(article, figure) for figure in seed.figures]
+            new_videos += [_video(article, video) for video in seed.videos]
+            if seed.author:
+                new_bylines.append(Byline(article=article, author_id=author_ids[seed.author]))
+            new_tags += [
+                TaggedArticle(content_object=article, tag_id=tag_ids[tag.lower()])
+                for tag in seed.tags
+            ]
+
+        if updated:
+            ids = [article.pk for article, _ in updated]
+            figures = _by_article(Figure.objects.filter(article_id__in=ids))
+            videos = _by_article(Video.objects.filter(article_id__in=ids))
+            bylines = _by_article(Byline.objects.filter(article_id__in=ids))
+            tagged = _by_article(
+                TaggedArticle.objects.filter(content_object_id__in=ids), key="content_object_id"
+            )
+            figure_updates, video_updates, deletions = [], [], []
+            for article, item in updated:
+                seed = item.seed
+                wanted = [_figure(article, figure) for figure in seed.figures]
+                result = _sync(figures.get(article.pk, []), wanted, FIGURE_FIELDS)
+                for figure in result.updated:
+                    if "image_url" in figure._changed:
+                        figure.image = None  # the local copy is of the old picture
+                new_figures += result.created
+                figure_updates += result.updated
+                deletions += result.deleted
+                video_result = _sync(
+                    videos.get(article.pk, []),
+                    [_video(article, v) for v in seed.videos],
+                    VIDEO_FIELDS,
+                )
+                new_videos += video_result.created
+                video_updates += video_result.updated
+                deletions += video_result.deleted
+
+                current_authors = [b.author_id for b in bylines.get(article.pk, [])]
+                wanted_authors = [author_ids[seed.author]] if seed.author else []
+                if current_authors != wanted_authors:
+                    deletions += bylines.get(article.pk, [])
+                    new_bylines += [Byline(article=article, author_id=a) for a in wanted_authors]
+
+                current_tags = {t.tag_id: t for t in tagged.get(article.pk, [])}
+                wanted_tags = [tag_ids[tag.lower()] for tag in seed.tags]
+                removed = [row for tag_id, row in current_tags.items() if tag_id not in wanted_tags]
+                added = [t for t in wanted_tags if t not in current_tags]
+                deletions += removed
+                new_tags += [TaggedArticle(content_object=article, tag_id=t) for t in added]
+
+                if (
+                    result.any
+                    or video_result.any
+                    or removed
+                    or added
+                    or current_authors != wanted_authors
+                ):
+                    changed.add(article.number)
+            for model in (Figure, Video, Byline, TaggedArticle):
+                doomed = [row.pk for row in deletions if isinstance(row, model)]
+                if doomed:
+                    model.objects.filter(pk__in=doomed).delete()
+            if figure_updates:
+                Figure.objects.bulk_update(figure_updates, [*FIGURE_FIELDS, "position", "image"])
+            if video_updates:
+                Video.objects.bulk_update(video_updates, [*VIDEO_FIELDS, "position"])
+        Figure.objects.bulk_create(new_figures)
+        Video.objects.bulk_create(new_videos)
+        Byline.objects.bulk_create(new_bylines)
+        TaggedArticle.objects.bulk_create(new_tags)
+        return changed
+
+    def _ids(
+        self, model: type[models.Model], cache: dict[str, int], names: set[str]
+    ) -> dict[str, int]:
+        """Ids of the sections or authors with these names, creating the missing ones."""
+        names = {name for name in names if name}
+        missing = names - cache.keys()
+        if missing:
+            cache.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+            missing -= cache.keys()
+        if missing:
+            slugs = _unique_slugs(model, sorted(missing), model._meta.get_field("slug").max_length)
+            model.objects.bulk_create(
+                [model(name=name, slug=slugs[name]) for name in missing], ignore_conflicts=True
+            )
+            cache.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+        return cache
+
+    def _tag_ids(self, names: list[str]) -> dict[str, int]:
+        """Ids of tags by lower-cased name; a new tag keeps the first spelling seen."""
+        wanted: dict[str, str] = {}
+        for name in names:
+            wanted.setdefault(name.lower(), name)
+        missing = wanted.keys() - self.tags.keys()
+        if missing:
+            self._load_tags(missing)
+            missing -= self.tags.keys()
+        if missing:
+            spellings = [wanted[key] for key in sorted(missing)]
+            slugs = _unique_slugs(Tag, spellings, Tag._meta.get_field("slug").max_length)
+            Tag.objects.bulk_create(
+                [Tag(name=name, slug=slugs[name]) for name in spellings], ignore_conflicts=True
+            )
+            self._load_tags(missing)
+        return self.tags
+
+    def _load_tags(self, keys: set[str]) -> None:
+        rows = Tag.objects.annotate(key=Lower("name")).filter(key__in=keys)
+        for key, name, pk in rows.values_list("key", "name", "id"):
+            self.tags[name.lower()] = pk
+            self.tags[key] = pk
+
+
+def _check(item: Prepared) -> FileResult | None:
+    """A result for a file that cannot or should not be written, or None."""
+    if item.error is not None:
+        return FileResult(item.path, "failed", messages=[item.error])
+    seed = item.seed
+    if seed.is_failed_capture:
+        reason = f"failed capture ({seed.title or 'no title'}): no date, author or body"
+        return _result(item, "skipped", Message("warning", 1, reason))
+    for problem in _too_long(seed):
+        return _failure(item, *problem)
+    return None
+
+
+def _too_long(seed: SeedArticle) -> Iterator[tuple[int, str]]:
+    """Values longer than the model can hold: an error, never a silent truncation."""
+
+    def limit(model: type[models.Model], name: str) -> int:
+        return model._meta.get_field(name).max_length
+
+    checks = [
+        ("title", seed.title, limit(Article, "title"), seed.line_of("title")),
+        ("author", seed.author, limit(Author, "name"), seed.line_of("author")),
+        ("category", seed.category, limit(Section, "name"), seed.line_of("category")),
+        ("url", seed.url, limit(Article, "url"), seed.line_of("url")),
+        (
+            "original_url",
+            seed.original_url,
+            limit(Article, "original_url"),
+            seed.line_of("original_url"),
+        ),
+    ]
+    checks += [("tag", tag, limit(Tag, "name"), seed.line_of("tags")) for tag in seed.tags]
+    for figure in seed.figures:
+        checks += [
+            (
+                f"figure {figure.position} image URL",
+                figure.image_url,
+                limit(Figure, "image_url"),
+                figure.line,
+            ),
+            (f"figure {figure.position} alt text", figure.alt, limit(Figure, "alt"), figure.line),
+            (
+                f"figure {figure.position} credit",
+                figure.credit,
+                limit(Figure, "credit"),
+                figure.line,
+            ),
+        ]
+    for video in seed.videos:
+        checks += [
+            (f"video {video.position} address", video.archived_url, limit(Video, "url"), video.line)
+        ]
+    for what, value, maximum, line in checks:
+        if len(value) > maximum:
+            yield line, f"{what} is {len(value):,} characters, over the {maximum:,} allowed"
+
+
+def _assign(article: Article, item: Prepared, section_ids: dict[str, int], now) -> set[str]:
+    """Copy the seed onto the article; return the names of the fields that changed."""
+    seed = item.seed
+    published_at = (
+        dt.datetime.combine(seed.date, dt.time.min, tzinfo=HONG_KONG) if seed.date else None
+    )
+    values = {
+        "title": seed.title,
+        "section_id": section_ids[seed.category] if seed.category else None,
+        "published_at": published_at,
+        "last_updated": seed.last_updated,
+        "body": seed.body,
+        "body_html": item.body_html,
+        "excerpt": item.excerpt,
+        "url": seed.url,
+        "original_url": seed.original_url,
+    }
+    changed = {name for name, value in values.items() if getattr(article, name) != value}
+    for name, value in values.items():
+        setattr(article, name, value)
+    article.source_path = Path(item.path).name
+    article.source_hash = item.sha256
+    article.imported_at = now
+    article.edited_at = None
+    article.modified_at = now
+    return changed
+
+
+def _figure(article: Article, figure) -> Figure:
+    return Figure(
+        article=article,
+        position=figure.position,
+        image_url=figure.image_url,
+        original_image_url=figure.original_image_url,
+        alt=figure.alt,
+        caption=figure.caption,
+        credit=figure.credit,
+    )
+
+
+def _video(article: Article, video) -> Video:
+    return Video(
+        article=article, position=video.position, url=video.url, archived_url=video.archived_url
+    )
+
+
+@dataclass
+class _Synced:
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    deleted: list = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def _sync(current: list, wanted: list, fields: tuple[str, ...]) -> _Synced:
+    """Match rows by position: update those that differ, add and remove the rest."""
+    synced = _Synced()
+    by_position = {row.position: row for row in current}
+    for row in wanted:
+        existing = by_position.pop(row.position, None)
+        if existing is None:
+            synced.created.append(row)
+            continue
+        existing._changed = {
+            name for name in fields if getattr(existing, name) != getattr(row, name)
+        }
+        if existing._changed:
+            for name in existing._changed:
+                setattr(existing, name, getattr(row, name))
+            synced.updated.append(existing)
+    synced.deleted = list(by_position.values())
+    return synced
+
+
+def _by_article(rows, key: str = "article_id") -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, key), []).append(row)
+    return grouped
+
+
+def _unique_slugs(model: type[models.Model], names: list[str], max_length: int) -> dict[str, str]:
+    """Slugs for new rows that collide neither with each other nor with the table."""
+    fallback = model._meta.model_name
+    wanted = {name: unicode_slug(name, max_length - 6, fallback=fallback) for name in names}
+    taken = set(model.objects.filter(slug__in=wanted.values()).values_list("slug", flat=True))
+    slugs: dict[str, str] = {}
+    for name, slug in wanted.items():
+        candidate, n = slug, 1
+        while candidate in taken:
+            if n == 1:
+                # Rare: fetch this slug's numbered variants once.
+                taken |= set(
+                    model.objects.filter(slug__startswith=f"{slug}-").values_list("slug", flat=True)
+                )
+            n += 1
+            candidate = f"{slug}-{n}"
+        taken.add(candidate)
+        slugs[name] = candidate
+    return slugs
+
+
+def _result(item: Prepared, status: str, *extra: Message) -> FileResult:
+    return FileResult(
+        item.path, status, number=item.seed.number, messages=[*item.seed.warnings, *extra]
+    )
+
+
+def _failure(item: Prepared, line: int, text: str) -> FileResult:
+    messages = [*item.seed.warnings] if item.seed else []
+    return FileResult(
+        item.path,
+        "failed",
+        number=item.seed.number if item.seed else None,
+        messages=[*messages, Message("error", line, text)],
+    )
+
+
+def write_report(report_file, results: Iterable[FileResult]) -> Iterator[FileResult]:
+    """Stream results into a JSON report while passing them on; totals come last."""
+    counts = Counter()
+    report_file.write('{"files": [')
+    for n, result in enumerate(results):
+        counts[result.status] += 1
+        report_file.write(
+            ("," if n else "") + "\n  " + json.dumps(result.as_dict(), ensure_ascii=False)
+        )
+        yield result
+    totals = {status: counts[status] for status in STATUSES}
+    report_file.write('\n], "totals": ' + json.dumps(totals) + "}\n")

@@ -1,0 +1,290 @@
+from dataclasses import dataclass
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase, TagBase
+
+from . import markup
+from .videos import VideoInfo, describe
+
+URL_LENGTH = 2048
+
+
+def unicode_slug(text: str, max_length: int = 100, fallback: str = "") -> str:
+    """A slug that keeps Chinese, cut at a hyphen when it is too long."""
+    slug = slugify(text, allow_unicode=True)
+    if len(slug) > max_length:
+        cut = slug.rfind("-", 0, max_length + 1)
+        slug = slug[: cut if cut > max_length // 2 else max_length]
+    return slug.strip("-_") or fallback
+
+
+class Section(models.Model):
+    name = models.CharField("名稱", max_length=100, unique=True)
+    slug = models.SlugField("網址代號", max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField("簡介", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "欄目"
+        verbose_name_plural = "欄目"
+
+    def __str__(self):
+        return self.name
+
+
+class Author(models.Model):
+    name = models.CharField("名稱", max_length=200, unique=True)
+    slug = models.SlugField("網址代號", max_length=200, unique=True, allow_unicode=True)
+    bio = models.TextField("簡介", blank=True)
+    avatar = models.ImageField("頭像", upload_to="authors/", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "作者"
+        verbose_name_plural = "作者"
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(TagBase):
+    """A tag whose name is unique without regard to case: Putin is putin."""
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "標籤"
+        verbose_name_plural = "標籤"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="articles_tag_name_ci_unique"),
+        ]
+
+
+class TaggedArticle(ItemBase):
+    content_object = models.ForeignKey(
+        "Article", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
+
+    class Meta:
+        verbose_name = "文章標籤"
+        verbose_name_plural = "文章標籤"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_object", "tag"], name="articles_taggedarticle_unique"
+            ),
+        ]
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    """A piece of an article as a reader sees it: sanitised HTML, a figure or a video."""
+
+    html: str = ""
+    figure: "Figure | None" = None
+    video: "Video | None" = None
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """Articles a reader may see: published, and not scheduled for later."""
+        return self.filter(status=Article.Status.PUBLISHED).filter(
+            Q(published_at__isnull=True) | Q(published_at__lte=timezone.now())
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        PUBLISHED = "published", "已發佈"
+        HIDDEN = "hidden", "已隱藏"
+
+    number = models.PositiveIntegerField(
+        "編號",
+        unique=True,
+        blank=True,
+        help_text="文章網址中的編號，與原網站相同。新文章留空即自動取下一個編號。",
+    )
+    title = models.CharField("標題", max_length=255)
+    slug = models.SlugField(
+        "網址代號", max_length=255, allow_unicode=True, blank=True, help_text="留空即按標題產生。"
+    )
+    section = models.ForeignKey(
+        Section,
+        verbose_name="欄目",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    authors = models.ManyToManyField(
+        Author, verbose_name="作者", through="Byline", related_name="articles", blank=True
+    )
+    published_at = models.DateTimeField("發佈時間", null=True, blank=True, db_index=True)
+    last_updated = models.DateTimeField("最後更新", null=True, blank=True)
+    body = models.TextField(
+        "內文",
+        blank=True,
+        help_text=(
+            "Markdown。以獨立一行的 {{< figure 1 >}} 或 {{< video 1 >}} "
+            "放置第幾張圖片或第幾段影片。"
+        ),
+    )
+    body_html = models.TextField(editable=False, blank=True)
+    excerpt = models.CharField(max_length=300, editable=False, blank=True)
+    status = models.CharField(
+        "狀態", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    tags = TaggableManager(verbose_name="標籤", through=TaggedArticle, blank=True)
+
+    url = models.URLField("Wayback 存檔網址", max_length=URL_LENGTH, blank=True)
+    original_url = models.URLField("原網址", max_length=URL_LENGTH, blank=True)
+    source_path = models.CharField("來源檔案", max_length=500, blank=True)
+    source_hash = models.CharField("來源檔案雜湊", max_length=64, blank=True, db_index=True)
+    imported_at = models.DateTimeField("匯入時間", null=True, blank=True)
+    edited_at = models.DateTimeField(
+        "編輯時間", null=True, blank=True, help_text="在匯入以外修改的時間；重新匯入時不會覆蓋。"
+    )
+    created_at = models.DateTimeField("建立時間", auto_now_add=True)
+    modified_at = models.DateTimeField("修改時間", auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = [models.F("published_at").desc(nulls_last=True), "-number"]
+        verbose_name = "文章"
+        verbose_name_plural = "文章"
+        indexes = [models.Index(fields=["status", "-published_at", "-number"])]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        """Render the body and mark the article as edited outside the importer.
+
+        The importer writes in bulk and never calls this, so an article saved
+        here is one a person changed, and a later import will not overwrite it.
+        """
+        self.body_html = markup.render_body(self.body)
+        self.excerpt = markup.excerpt(self.body_html)
+        self.slug = self.slug or unicode_slug(self.title, fallback="article")
+        self.edited_at = timezone.now()
+        if self.number is not None:
+            return super().save(*args, **kwargs)
+        # A new article takes the next free number; if another save took it
+        # first, the unique constraint says so and the next one is tried.
+        for attempt in range(5):
+            self.number = (Article.objects.aggregate(last=Max("number"))["last"] or 0) + 1
+            try:
+                with transaction.atomic():
+                    return super().save(*args, **kwargs)
+            except IntegrityError:
+                taken = Article.objects.filter(number=self.number).exists()
+                self.number = None
+                if not taken or attempt == 4:
+                    raise
+        return None
+
+    def get_absolute_url(self):
+        return reverse("article", kwargs={"number": self.number, "slug": self.slug})
+
+    def body_parts(self) -> list[BodyPart]:
+        """The body with each figure and video in its place.
+
+        Figures are looked up by position in `self.figures` (prefetch them); one
+        that the body does not place is shown after it, so a figure an editor
+        adds is never invisible.
+        """
+        figures = {figure.position: figure for figure in self.figures.all()}
+        videos = {video.position: video for video in self.videos.all()}
+        parts = []
+        for part in markup.split_body(self.body_html):
+            if part.kind == "figure":
+                if part.position in figures:
+                    parts.append(BodyPart(figure=figures.pop(part.position)))
+            elif part.kind == "video":
+                if part.position in videos:
+                    parts.append(BodyPart(video=videos.pop(part.position)))
+            else:
+                parts.append(BodyPart(html=part.html))
+        parts += [BodyPart(figure=figure) for figure in figures.values()]
+        parts += [BodyPart(video=video) for video in videos.values()]
+        return parts
+
+
+class Byline(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="articles_byline_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id}: {self.author_id}"
+
+
+class Figure(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="figures")
+    position = models.PositiveSmallIntegerField("次序")
+    image_url = models.URLField(
+        "存檔圖片網址", max_length=URL_LENGTH, blank=True, help_text="Wayback Machine 上的圖片。"
+    )
+    original_image_url = models.URLField("原圖片網址", max_length=URL_LENGTH, blank=True)
+    alt = models.CharField("替代文字", max_length=500, blank=True)
+    caption = models.TextField("圖片說明", blank=True)
+    credit = models.CharField(
+        "來源", max_length=200, blank=True, help_text="例如：何君健攝、美聯社"
+    )
+    image = models.ImageField(
+        "圖片檔案",
+        upload_to="figures/%Y/%m/",
+        blank=True,
+        width_field="width",
+        height_field="height",
+    )
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["article", "position", "id"]
+        verbose_name = "圖片"
+        verbose_name_plural = "圖片"
+        indexes = [models.Index(fields=["article", "position"])]
+
+    def __str__(self):
+        return f"{self.article_id}/{self.position}"
+
+    @property
+    def src(self) -> str:
+        return self.image.url if self.image else self.image_url
+
+
+class Video(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="videos")
+    position = models.PositiveSmallIntegerField("次序")
+    url = models.URLField(
+        "嵌入網址", max_length=URL_LENGTH, help_text="例如 https://www.youtube.com/embed/…"
+    )
+    archived_url = models.CharField("存檔網址", max_length=URL_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["article", "position", "id"]
+        verbose_name = "影片"
+        verbose_name_plural = "影片"
+        indexes = [models.Index(fields=["article", "position"])]
+
+    def __str__(self):
+        return f"{self.article_id}/{self.position}"
+
+    @property
+    def info(self) -> VideoInfo:
+        return describe(self.url)
