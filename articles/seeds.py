@@ -199,6 +199,8 @@ def _decode(data: bytes, warnings: list[Message]) -> list[str]:
             line, f"not UTF-8: byte 0x{data[error.start]:02X} at column {column}"
         ) from None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not CYRILLIC.search(text) and not CONTROL_CHARACTERS.search(text):
+        return lines
     for number, line in enumerate(lines, start=1):
         if CYRILLIC.search(line):
             repaired = _repair_mojibake(line)

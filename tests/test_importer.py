@@ -4,6 +4,7 @@ import shutil
 import pytest
 from django.db import IntegrityError
 
+from articles import importer
 from articles.importer import discover, import_seeds
 from articles.models import Article, Author, Byline, Figure, Section, Tag, TaggedArticle, Video
 
@@ -149,14 +150,15 @@ def test_status_chosen_by_an_editor_is_not_reset_by_a_reimport(seeds_dir):
 def test_a_file_that_fails_midway_leaves_nothing_behind(seeds_dir, monkeypatch):
     for number in (1, 2, 3):
         write_seed(seeds_dir, f"{number}.txt", number=number, tags=[f"標籤{number}", "共同"])
-    real_bulk_create = TaggedArticle.objects.bulk_create
+    real_insert = importer._insert
 
-    def failing_bulk_create(rows, *args, **kwargs):
-        if any(row.content_object.number == 2 for row in rows):
+    def failing_insert(model, rows):
+        second = Article.objects.filter(number=2).values_list("pk", flat=True).first()
+        if model is TaggedArticle and any(row["content_object_id"] == second for row in rows):
             raise IntegrityError("simulated failure while writing article 2's tags")
-        return real_bulk_create(rows, *args, **kwargs)
+        return real_insert(model, rows)
 
-    monkeypatch.setattr(TaggedArticle.objects, "bulk_create", failing_bulk_create)
+    monkeypatch.setattr(importer, "_insert", failing_insert)
     report = import_seeds([seeds_dir])
     assert statuses(report) == ["created", "failed", "created"]
     assert "simulated failure" in report.files[1].messages[-1].text
