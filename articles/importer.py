@@ -62,6 +62,7 @@ ARTICLE_FIELDS = (
 SOURCE_FIELDS = ("source_path", "source_hash", "imported_at", "edited_at", "modified_at")
 FIGURE_FIELDS = ("image_url", "original_image_url", "alt", "caption", "credit")
 VIDEO_FIELDS = ("url", "archived_url")
+TAG_FIELDS = ("position", "spelling")
 
 
 @dataclass
@@ -355,7 +356,7 @@ class _Writer:
             new.videos += [_video_row(article_id, video) for video in seed.videos]
             if seed.author:
                 new.bylines.append(_byline_row(article_id, author_ids[seed.author]))
-            new.tags += [_tag_row(article_id, tag_ids[tag.lower()]) for tag in seed.tags]
+            new.tags += _tag_rows(article_id, seed.tags, tag_ids)
         changed = self._sync_related(updated, new, author_ids, tag_ids) if updated else set()
         new.insert()
         return changed
@@ -375,7 +376,7 @@ class _Writer:
         tagged = _by_article(
             TaggedArticle.objects.filter(content_object_id__in=ids), key="content_object_id"
         )
-        figure_updates, video_updates, deletions = [], [], []
+        figure_updates, video_updates, tag_updates, deletions = [], [], [], []
         for article, item in updated:
             seed = item.seed
             figure_sync = _sync(
@@ -403,18 +404,20 @@ class _Writer:
                 deletions += bylines.get(article.pk, [])
                 new.bylines += [_byline_row(article.pk, a) for a in wanted_authors]
 
-            current_tags = {row.tag_id: row for row in tagged.get(article.pk, [])}
-            wanted_tags = [tag_ids[tag.lower()] for tag in seed.tags]
-            removed = [row for tag_id, row in current_tags.items() if tag_id not in wanted_tags]
-            added = [tag_id for tag_id in wanted_tags if tag_id not in current_tags]
-            deletions += removed
-            new.tags += [_tag_row(article.pk, tag_id) for tag_id in added]
+            tag_sync = _sync(
+                tagged.get(article.pk, []),
+                _tag_rows(article.pk, seed.tags, tag_ids),
+                TAG_FIELDS,
+                key="tag_id",
+            )
+            new.tags += tag_sync.created
+            tag_updates += [row for row, _ in tag_sync.updated]
+            deletions += tag_sync.deleted
 
             if (
                 figure_sync.any
                 or video_sync.any
-                or removed
-                or added
+                or tag_sync.any
                 or current_authors != wanted_authors
             ):
                 changed.add(article.number)
@@ -426,6 +429,8 @@ class _Writer:
             Figure.objects.bulk_update(figure_updates, [*FIGURE_FIELDS, "image"])
         if video_updates:
             Video.objects.bulk_update(video_updates, VIDEO_FIELDS)
+        if tag_updates:
+            TaggedArticle.objects.bulk_update(tag_updates, TAG_FIELDS)
         return changed
 
     def _ids(
@@ -583,8 +588,16 @@ def _byline_row(article_id: int, author_id: int) -> dict:
     return {"article_id": article_id, "author_id": author_id, "position": 1}
 
 
-def _tag_row(article_id: int, tag_id: int) -> dict:
-    return {"content_object_id": article_id, "tag_id": tag_id}
+def _tag_rows(article_id: int, tags: list[str], tag_ids: dict[str, int]) -> list[dict]:
+    return [
+        {
+            "content_object_id": article_id,
+            "tag_id": tag_ids[tag.lower()],
+            "position": position,
+            "spelling": tag,
+        }
+        for position, tag in enumerate(tags, start=1)
+    ]
 
 
 @dataclass
@@ -645,12 +658,14 @@ class _Synced:
         return bool(self.created or self.updated or self.deleted)
 
 
-def _sync(current: list[models.Model], wanted: list[dict], fields: tuple[str, ...]) -> _Synced:
-    """Match rows by position: update those that differ, add and remove the rest."""
+def _sync(
+    current: list[models.Model], wanted: list[dict], fields: tuple[str, ...], key: str = "position"
+) -> _Synced:
+    """Match rows by key: update those that differ, add and remove the rest."""
     synced = _Synced()
-    by_position = {row.position: row for row in current}
+    by_key = {getattr(row, key): row for row in current}
     for values in wanted:
-        existing = by_position.pop(values["position"], None)
+        existing = by_key.pop(values[key], None)
         if existing is None:
             synced.created.append(values)
             continue
@@ -659,7 +674,7 @@ def _sync(current: list[models.Model], wanted: list[dict], fields: tuple[str, ..
             for name in changed:
                 setattr(existing, name, values[name])
             synced.updated.append((existing, changed))
-    synced.deleted = list(by_position.values())
+    synced.deleted = list(by_key.values())
     return synced
 
 

@@ -70,8 +70,13 @@ class TaggedArticle(ItemBase):
         "Article", on_delete=models.CASCADE, related_name="tagged_items"
     )
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
+    # The tag as the article's source file listed it: where, and in which case
+    # ("putin" on an article whose tag is Putin), so the file can be written back.
+    position = models.PositiveSmallIntegerField(default=0)
+    spelling = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        ordering = ["position", "id"]
         verbose_name = "文章標籤"
         verbose_name_plural = "文章標籤"
         constraints = [

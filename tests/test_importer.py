@@ -103,6 +103,10 @@ def test_changed_file_updates_article_figures_videos_and_tags(seeds_dir):
     assert article.figures.get().pk == first_figure.pk  # updated in place, not replaced
     assert Video.objects.count() == 0
     assert sorted(t.name for t in article.tags.all()) == ["北約", "普京"]
+    assert [(t.tag.name, t.position) for t in article.tagged_items.all()] == [
+        ("普京", 1),
+        ("北約", 2),
+    ]
     assert [a.name for a in article.authors.all()] == ["何君健"]
 
 
@@ -219,6 +223,10 @@ def test_tags_are_one_per_name_whatever_the_case(seeds_dir):
     import_seeds([seeds_dir])
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["Putin", "Vladimir Putin", "普京"]
     assert Tag.objects.get(name="Putin").tagged_articles.count() == 3
+    # Each article remembers how its file spelled the tag, and where.
+    assert list(
+        TaggedArticle.objects.filter(content_object__number=3).values_list("spelling", "position")
+    ) == [("PUTIN", 1), ("Vladimir Putin", 2)]
     assert Tag.objects.get(name="普京").slug == "普京"
 
 
@@ -328,3 +336,11 @@ def test_copy_of_sample_elsewhere_is_recognised_by_content(sample, tmp_path):
     copy = tmp_path / "renamed.txt"
     shutil.copy(sample, copy)
     assert statuses(import_seeds([copy])) == ["unchanged"]
+
+
+def test_reordered_tags_are_an_update(seeds_dir):
+    path = write_seed(seeds_dir, "a.txt", tags=["普京", "拜登"])
+    import_seeds([path])
+    write_seed(seeds_dir, "a.txt", tags=["拜登", "普京"])
+    assert statuses(import_seeds([path])) == ["updated"]
+    assert list(TaggedArticle.objects.values_list("spelling", flat=True)) == ["拜登", "普京"]
