@@ -37,6 +37,9 @@ class Section(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("section", kwargs={"slug": self.slug})
+
 
 class Author(models.Model):
     name = models.CharField("名稱", max_length=200, unique=True)
@@ -52,6 +55,9 @@ class Author(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("author", kwargs={"slug": self.slug})
+
 
 class Tag(TagBase):
     """A tag whose name is unique without regard to case: Putin is putin."""
@@ -63,6 +69,9 @@ class Tag(TagBase):
         constraints = [
             models.UniqueConstraint(Lower("name"), name="articles_tag_name_ci_unique"),
         ]
+
+    def get_absolute_url(self):
+        return reverse("tag", kwargs={"slug": self.slug})
 
 
 class TaggedArticle(ItemBase):
@@ -100,6 +109,18 @@ class ArticleQuerySet(models.QuerySet):
         """Articles a reader may see: published, and not scheduled for later."""
         return self.filter(status=Article.Status.PUBLISHED).filter(
             Q(published_at__isnull=True) | Q(published_at__lte=timezone.now())
+        )
+
+    def for_list(self):
+        """What a list of articles shows, in two more queries whatever its length:
+        section, bylines and figures (for the lead picture), without the bodies."""
+        return (
+            self.select_related("section")
+            .prefetch_related(
+                models.Prefetch("bylines", Byline.objects.select_related("author")),
+                models.Prefetch("figures", Figure.objects.order_by("position", "id")),
+            )
+            .defer("body", "body_html", "url", "source_path", "source_hash")
         )
 
 
@@ -197,6 +218,16 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("article", kwargs={"number": self.number, "slug": self.slug})
+
+    @property
+    def lead_figure(self) -> "Figure | None":
+        """The first figure (use `for_list()` or prefetch `figures`)."""
+        return next(iter(self.figures.all()), None)
+
+    @property
+    def byline_authors(self) -> list["Author"]:
+        """The article's authors in byline order (prefetch `bylines__author`)."""
+        return [byline.author for byline in self.bylines.all()]
 
     def body_parts(self) -> list[BodyPart]:
         """The body with each figure and video in its place.
