@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.browser"]
+
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907c.txt"
 
 
