@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from .forms import FigureForm, figure_thumbnail
 from .models import Article, Author, Figure, Section, Tag, Video
 
 
 class FigureInline(admin.StackedInline):
     model = Figure
     extra = 0
+    form = FigureForm  # uploads: checked, cleaned, with renditions (articles/forms.py)
+    readonly_fields = [figure_thumbnail]
 
 
 class VideoInline(admin.TabularInline):

@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, models, reset_queries, transact
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from . import images
 from .models import (
     Article,
     Author,
@@ -377,6 +378,7 @@ class _Writer:
             TaggedArticle.objects.filter(content_object_id__in=ids), key="content_object_id"
         )
         figure_updates, video_updates, tag_updates, deletions = [], [], [], []
+        stale_files: list[str] = []
         for article, item in updated:
             seed = item.seed
             figure_sync = _sync(
@@ -386,7 +388,8 @@ class _Writer:
             )
             for figure, fields in figure_sync.updated:
                 if "image_url" in fields:
-                    figure.image = None  # the local copy is of the old picture
+                    # The local copy and its renditions are of the old picture.
+                    stale_files += images.forget_image(figure)
             video_sync = _sync(
                 videos.get(article.pk, []),
                 [_video_row(article.pk, video) for video in seed.videos],
@@ -426,7 +429,8 @@ class _Writer:
             if doomed:
                 model.objects.filter(pk__in=doomed).delete()
         if figure_updates:
-            Figure.objects.bulk_update(figure_updates, [*FIGURE_FIELDS, "image"])
+            Figure.objects.bulk_update(figure_updates, [*FIGURE_FIELDS, *images.LOCAL_FIELDS])
+        images.delete_files_on_commit(stale_files)
         if video_updates:
             Video.objects.bulk_update(video_updates, VIDEO_FIELDS)
         if tag_updates:

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max, Q
+from django.db.models import JSONField, Max, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -289,6 +289,22 @@ class Figure(models.Model):
     )
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The local image's smaller copies, made once when the image is stored
+    # (articles/images.py): [{"name", "width", "height", "format"}, ...]. Kept
+    # on the row so that a page lists them without a query per figure. The
+    # database defaults cover the importer, which inserts plain rows.
+    renditions = models.JSONField(
+        "縮放版本", default=list, db_default=Value([], JSONField()), blank=True, editable=False
+    )
+    fetch_error = models.CharField(
+        "下載失敗原因",
+        max_length=500,
+        default="",
+        db_default="",
+        blank=True,
+        editable=False,
+        help_text="存檔圖片無法下載的原因；fetch_figures --retry-failed 會再試。",
+    )
 
     class Meta:
         ordering = ["article", "position", "id"]

@@ -32,6 +32,33 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def media_storage(environ) -> dict:
+    """The storage for media (figure images, avatars): S3-compatible object storage
+    when AWS_STORAGE_BUCKET_NAME is set, the media folder otherwise (docs/deploy.md).
+    """
+    bucket = environ.get("AWS_STORAGE_BUCKET_NAME")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    options = {
+        "bucket_name": bucket,
+        # Stored names are unique (a content hash; a free name when taken), so
+        # a file is never replaced under its address, and browsers and CDNs
+        # may keep it for good. Media is public: plain, cacheable addresses.
+        "file_overwrite": False,
+        "querystring_auth": False,
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+    for option, variable in (
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("custom_domain", "AWS_S3_CUSTOM_DOMAIN"),
+        ("location", "AWS_LOCATION"),
+    ):
+        if environ.get(variable):
+            options[option] = environ[variable]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "newsroom-development-key-not-for-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
@@ -116,6 +143,10 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+STORAGES = {
+    "default": media_storage(os.environ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -125,6 +156,23 @@ NEWSROOM_ARTICLE_NUMBER_PATTERN = os.environ.get(
 )
 NEWSROOM_SEED_MAX_BYTES = int(os.environ.get("NEWSROOM_SEED_MAX_BYTES", 2 * 1024 * 1024))
 NEWSROOM_IMPORT_WORKERS = int(os.environ.get("NEWSROOM_IMPORT_WORKERS", "0")) or None
+
+# Figure images (articles/images.py, articles/fetching.py; see docs/images.md).
+NEWSROOM_IMAGE_WIDTHS = [480, 960, 1600]
+NEWSROOM_IMAGE_MAX_BYTES = int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", 20 * 1024 * 1024))
+NEWSROOM_IMAGE_MAX_PIXELS = int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", 50_000_000))
+NEWSROOM_FETCH_WORKERS = int(os.environ.get("NEWSROOM_FETCH_WORKERS", "4"))
+NEWSROOM_FETCH_RATE = float(os.environ.get("NEWSROOM_FETCH_RATE", "2"))  # requests/s; 0: no limit
+NEWSROOM_FETCH_CONNECT_TIMEOUT = float(os.environ.get("NEWSROOM_FETCH_CONNECT_TIMEOUT", "10"))
+NEWSROOM_FETCH_READ_TIMEOUT = float(os.environ.get("NEWSROOM_FETCH_READ_TIMEOUT", "30"))
+NEWSROOM_FETCH_RETRIES = int(os.environ.get("NEWSROOM_FETCH_RETRIES", "3"))
+NEWSROOM_FETCH_BACKOFF = float(os.environ.get("NEWSROOM_FETCH_BACKOFF", "2"))  # s, then doubled
+NEWSROOM_FETCH_USER_AGENT = os.environ.get(
+    "NEWSROOM_FETCH_USER_AGENT", "Newsroom/0.1 (Citizen News archive; fetches each image once)"
+)
+# Loopback and private addresses are never fetched, except these (an internal
+# mirror, a test server): "10.1.2.3", "10.0.0.0/8", "127.0.0.1:8123", "[::1]:8123".
+NEWSROOM_FETCH_PRIVATE_ALLOWLIST = env_list("NEWSROOM_FETCH_PRIVATE_ALLOWLIST", [])
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,116 @@
+"""The figure form of the admin: uploads checked and processed like fetched images."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.html import format_html
+
+from . import images
+from .models import Figure
+
+# What an editor reads when an upload is refused, by ImageRejected.code.
+REJECTIONS = {
+    "format": "這個檔案不是 JPEG、PNG、GIF 或 WebP 圖片（{detail}）。",
+    "damaged": "圖片已損壞或不完整，無法讀取（{detail}）。",
+    "pixels": "圖片像素太多，不能使用（{detail}）。",
+}
+THUMBNAIL_WIDTH = 160
+
+
+class FigureForm(forms.ModelForm):
+    """A figure; an uploaded image replaces the local one, cleaned and with renditions.
+
+    The upload is checked by Pillow, not by its name or type: anything but a
+    readable JPEG, PNG, GIF or WebP within the size and pixel limits is a form
+    error, and nothing is stored. The stored name is made by `images.save_image`,
+    never taken from the upload. Replaced or cleared files are deleted once the
+    change is committed.
+    """
+
+    image = forms.FileField(
+        label="圖片檔案",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}
+        ),
+        help_text="JPEG、PNG、GIF 或 WebP。上載後會轉正、移除 EXIF 等資料，並製作不同大小的版本。",
+    )
+
+    class Meta:
+        model = Figure
+        fields = [
+            "position",
+            "image_url",
+            "original_image_url",
+            "alt",
+            "caption",
+            "credit",
+            "image",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.processed: images.ProcessedImage | None = None
+        self.cleared = False
+        # The files to delete if this form replaces or clears the image.
+        self.previous_files = images.file_names(self.instance)
+
+    def clean_image(self):
+        value = self.cleaned_data.get("image")
+        if value is False:
+            self.cleared = True
+            return False
+        if isinstance(value, UploadedFile):
+            self.processed = _process_upload(value)
+        # None: the model field is left as it is; the new image is stored in
+        # save(), under a name of our making.
+        return None
+
+    def save(self, commit=True):
+        figure = super().save(commit=False)
+        if self.processed is not None:
+            images.save_image(figure, self.processed)
+        elif self.cleared:
+            images.forget_image(figure)
+        if self.processed is not None or self.cleared:
+            images.delete_files_on_commit(self.previous_files, figure.image.storage)
+        if commit:
+            figure.save()
+            self._save_m2m()
+        return figure
+
+
+def _process_upload(upload: UploadedFile) -> images.ProcessedImage:
+    limit = settings.NEWSROOM_IMAGE_MAX_BYTES
+    if upload.size > limit:
+        raise forms.ValidationError(
+            f"檔案有 {upload.size:,} 位元組，超過 {limit:,} 位元組的上限。", code="too_large"
+        )
+    upload.seek(0)
+    try:
+        return images.process(upload.read())
+    except images.ImageRejected as error:
+        raise forms.ValidationError(
+            REJECTIONS[error.code].format(detail=error), code=error.code
+        ) from None
+
+
+@admin.display(description="縮圖")
+def figure_thumbnail(figure: Figure) -> str:
+    """The smallest rendition, or why there is no local image (for the figure inline)."""
+    renditions = sorted(figure.renditions or [], key=lambda r: (r["width"], r["format"] != "jpeg"))
+    if figure.image and renditions:
+        smallest = renditions[0]
+        height = round(smallest["height"] * THUMBNAIL_WIDTH / smallest["width"])
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="" loading="lazy">',
+            figure.image.storage.url(smallest["name"]),
+            THUMBNAIL_WIDTH,
+            height,
+        )
+    if figure.fetch_error:
+        return format_html("未能下載存檔圖片：{}", figure.fetch_error)
+    if figure.image_url:
+        return "未下載；頁面使用存檔圖片。"
+    return "—"
