@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class ArticlesConfig(AppConfig):
     name = "articles"
+    verbose_name = "文章"
+
+    def ready(self):
+        from .caching import connect_signals
+
+        connect_signals()

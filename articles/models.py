@@ -224,6 +224,28 @@ class Article(models.Model):
         """The first figure (use `for_list()` or prefetch `figures`)."""
         return next(iter(self.figures.all()), None)
 
+    def neighbour(self, *, newer: bool) -> "Article | None":
+        """The published article just before or after this one in time."""
+        if self.published_at is None:
+            return None
+        if newer:
+            after = Q(published_at__gt=self.published_at) | Q(
+                published_at=self.published_at, number__gt=self.number
+            )
+            order = ["published_at", "number"]
+        else:
+            after = Q(published_at__lt=self.published_at) | Q(
+                published_at=self.published_at, number__lt=self.number
+            )
+            order = ["-published_at", "-number"]
+        return (
+            Article.objects.published()
+            .filter(after)
+            .order_by(*order)
+            .only("number", "slug", "title", "published_at")
+            .first()
+        )
+
     @property
     def byline_authors(self) -> list["Author"]:
         """The article's authors in byline order (prefetch `bylines__author`)."""

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
 pytest_plugins = ["tests.browser"]
 
@@ -10,6 +11,12 @@ SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with no cached pages."""
+    cache.clear()
 
 
 @pytest.fixture
