@@ -9,6 +9,7 @@ cache stays warm almost all the time.
 """
 
 import functools
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -89,7 +90,8 @@ def cached_page(view):
         cacheable = request.method in ("GET", "HEAD") and not request.COOKIES.get(
             settings.SESSION_COOKIE_NAME
         )
-        key = f"newsroom:{content_version()}:page:{request.get_full_path()}"
+        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"newsroom:{content_version()}:page:{address}"
         if cacheable:
             response = cache.get(key)
             if response is not None:
