@@ -1,6 +1,5 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
-from django.views.decorators.http import condition
 
 from . import feeds, views
 from .caching import cached_page
@@ -12,11 +11,7 @@ def page(view):
     return cached_page(view.as_view())
 
 
-article = cached_page(
-    condition(etag_func=views.article_etag, last_modified_func=views.article_last_modified)(
-        views.ArticleDetailView.as_view()
-    )
-)
+article = cached_page(views.ArticleDetailView.as_view())
 
 urlpatterns = [
     path("", page(views.HomeView), name="home"),
