@@ -321,6 +321,11 @@ class Figure(models.Model):
     def __str__(self):
         return f"{self.article_id}/{self.position}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The article's page changed with its figure: its Last-Modified must move.
+        Article.objects.filter(pk=self.article_id).update(modified_at=timezone.now())
+
     @property
     def src(self) -> str:
         return self.image.url if self.image else self.image_url
@@ -342,6 +347,10 @@ class Video(models.Model):
 
     def __str__(self):
         return f"{self.article_id}/{self.position}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Article.objects.filter(pk=self.article_id).update(modified_at=timezone.now())
 
     @property
     def info(self) -> VideoInfo:
