@@ -8,3 +8,5 @@ urlpatterns = [
     path("", include("articles.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler500 = "newsroom.errors.server_error"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.services"]
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907c.txt"
 
@@ -11,6 +11,11 @@ SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
