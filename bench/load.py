@@ -21,7 +21,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,15 +155,12 @@ def main() -> None:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            subprocess.run(
-                [
-                    "sh",
-                    "-c",
-                    f"for i in $(seq 50); do curl -sf {url}/healthz && exit 0; sleep 0.2; done; exit 1",
-                ],
-                check=True,
-                capture_output=True,
-            )
+            for _ in range(100):  # wait until it answers
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
             script = workdir / "mix.lua"
             quoted = ",".join('"' + p + '"' for p in mix)
             script.write_text(
