@@ -6,6 +6,7 @@ the project, with nothing else installed.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -128,6 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
+    }
+    # Tests use a file rather than a shared in-memory database, so that the live
+    # server's threads each have a connection of their own, as in production.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_DATABASE")
+        or str(Path(tempfile.gettempdir()) / f"newsroom-test-{os.getpid()}.sqlite3")
     }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -73,3 +73,6 @@ def browser(_chromium):
     _chromium.set_window_size(*PHONE)
     _chromium.get_log("browser")
     yield _chromium
+    # Leave the site, so that no request of the browser's is still being served
+    # by the live server when the test's database goes away.
+    _chromium.get("about:blank")
