@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, F, Max, Q
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -225,19 +226,19 @@ class Article(models.Model):
         return next(iter(self.figures.all()), None)
 
     def neighbour(self, *, newer: bool) -> "Article | None":
-        """The published article just before or after this one in time."""
+        """The published article just before or after this one in time.
+
+        Articles of the same day are ordered by number; the comparison is on the
+        pair (publication time, number), which the list index answers directly.
+        """
         if self.published_at is None:
             return None
+        position = Tuple(F("published_at"), F("number"))
+        here = (self.published_at, self.number)
         if newer:
-            after = Q(published_at__gt=self.published_at) | Q(
-                published_at=self.published_at, number__gt=self.number
-            )
-            order = ["published_at", "number"]
+            after, order = TupleGreaterThan(position, here), ["published_at", "number"]
         else:
-            after = Q(published_at__lt=self.published_at) | Q(
-                published_at=self.published_at, number__lt=self.number
-            )
-            order = ["-published_at", "-number"]
+            after, order = TupleLessThan(position, here), ["-published_at", "-number"]
         return (
             Article.objects.published()
             .filter(after)
@@ -245,6 +246,33 @@ class Article(models.Model):
             .only("number", "slug", "title", "published_at")
             .first()
         )
+
+    def related(self, count: int = 5) -> list["Article"]:
+        """Published articles sharing the most tags with this one, newest first among equals.
+
+        Candidates are counted from the tag rows alone (the tag index), and only
+        the best few are then looked up as articles.
+        """
+        tag_ids = [item.tag_id for item in self.tagged_items.all()]
+        if not tag_ids:
+            return []
+        candidates = dict(
+            TaggedArticle.objects.filter(tag_id__in=tag_ids)
+            .exclude(content_object_id=self.pk)
+            .values("content_object_id")
+            .annotate(shared=Count("id"))
+            .order_by("-shared", "-content_object_id")
+            .values_list("content_object_id", "shared")[: count * 4]
+        )
+        articles = Article.objects.published().filter(pk__in=candidates)
+        articles = articles.only("number", "slug", "title", "published_at")
+        return sorted(
+            articles,
+            key=lambda a: (
+                -candidates[a.pk],
+                -(a.published_at.timestamp() if a.published_at else 0),
+            ),
+        )[:count]
 
     @property
     def byline_authors(self) -> list["Author"]:

@@ -2,7 +2,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -212,24 +212,11 @@ class ArticleDetailView(DetailView):
         return super().get_context_data(
             parts=article.body_parts(),
             tags=tags,
-            related=self.related(article, tags),
+            related=article.related(self.related_count),
             previous_article=article.neighbour(newer=False),
             next_article=article.neighbour(newer=True),
             json_ld=json_ld(news_article(article, tags, self.request)),
             **kwargs,
-        )
-
-    def related(self, article: Article, tags: list[Tag]) -> list[Article]:
-        """Articles sharing the most tags with this one, the newest first among equals."""
-        if not tags:
-            return []
-        return list(
-            Article.objects.published()
-            .filter(tagged_items__tag__in=tags)
-            .exclude(pk=article.pk)
-            .annotate(shared=Count("tagged_items"))
-            .order_by("-shared", F("published_at").desc(nulls_last=True), "-number")
-            .only("number", "slug", "title", "published_at")[: self.related_count]
         )
 
 

@@ -216,10 +216,13 @@ def test_article_page_query_count_is_fixed(client, django_assert_num_queries):
     large = factories.article(
         tags=[f"標籤{n}" for n in range(10)], figures=12, authors=["甲", "乙"]
     )
+    for n in range(5):
+        factories.article(tags=["普京", f"標籤{n}"])
     client.get("/")  # the navigation's sections are built once and cached
     for article in (small, large):
-        # article, bylines, tags, figures, videos, related, previous, next
-        with django_assert_num_queries(8):
+        # article, bylines, tags, figures, videos, related (candidates, then
+        # their articles), previous, next
+        with django_assert_num_queries(9):
             html_of(client.get(article.get_absolute_url()))
 
 
