@@ -26,6 +26,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import images
+from .caching import content_changed
 from .models import (
     Article,
     Author,
@@ -252,6 +253,9 @@ class _Writer:
                 seen.add(item.seed.number)
             results.update(self._write_round(round_))
             writable = later
+        if any(result.status in ("created", "updated") for result in results.values()):
+            # Readers' cached pages are retired once the batch is committed.
+            transaction.on_commit(content_changed)
         return [results[index] for index in range(len(prepared))]
 
     def _write_round(self, items: list[tuple[int, Prepared]]) -> dict[int, FileResult]:

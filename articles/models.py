@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import JSONField, Max, Q, Value
+from django.db.models import Count, F, JSONField, Max, Q, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -224,6 +225,55 @@ class Article(models.Model):
         """The first figure (use `for_list()` or prefetch `figures`)."""
         return next(iter(self.figures.all()), None)
 
+    def neighbour(self, *, newer: bool) -> "Article | None":
+        """The published article just before or after this one in time.
+
+        Articles of the same day are ordered by number; the comparison is on the
+        pair (publication time, number), which the list index answers directly.
+        """
+        if self.published_at is None:
+            return None
+        position = Tuple(F("published_at"), F("number"))
+        here = (self.published_at, self.number)
+        if newer:
+            after, order = TupleGreaterThan(position, here), ["published_at", "number"]
+        else:
+            after, order = TupleLessThan(position, here), ["-published_at", "-number"]
+        return (
+            Article.objects.published()
+            .filter(after)
+            .order_by(*order)
+            .only("number", "slug", "title", "published_at")
+            .first()
+        )
+
+    def related(self, count: int = 5) -> list["Article"]:
+        """Published articles sharing the most tags with this one, newest first among equals.
+
+        Candidates are counted from the tag rows alone (the tag index), and only
+        the best few are then looked up as articles.
+        """
+        tag_ids = [item.tag_id for item in self.tagged_items.all()]
+        if not tag_ids:
+            return []
+        candidates = dict(
+            TaggedArticle.objects.filter(tag_id__in=tag_ids)
+            .exclude(content_object_id=self.pk)
+            .values("content_object_id")
+            .annotate(shared=Count("id"))
+            .order_by("-shared", "-content_object_id")
+            .values_list("content_object_id", "shared")[: count * 4]
+        )
+        articles = Article.objects.published().filter(pk__in=candidates)
+        articles = articles.only("number", "slug", "title", "published_at")
+        return sorted(
+            articles,
+            key=lambda a: (
+                -candidates[a.pk],
+                -(a.published_at.timestamp() if a.published_at else 0),
+            ),
+        )[:count]
+
     @property
     def byline_authors(self) -> list["Author"]:
         """The article's authors in byline order (prefetch `bylines__author`)."""
@@ -315,6 +365,11 @@ class Figure(models.Model):
     def __str__(self):
         return f"{self.article_id}/{self.position}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The article's page changed with its figure: its Last-Modified must move.
+        Article.objects.filter(pk=self.article_id).update(modified_at=timezone.now())
+
     @property
     def src(self) -> str:
         return self.image.url if self.image else self.image_url
@@ -336,6 +391,10 @@ class Video(models.Model):
 
     def __str__(self):
         return f"{self.article_id}/{self.position}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Article.objects.filter(pk=self.article_id).update(modified_at=timezone.now())
 
     @property
     def info(self) -> VideoInfo:

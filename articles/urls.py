@@ -1,22 +1,72 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import views
+from . import feeds, views
+from .caching import cached_page
+from .sitemaps import SITEMAPS
+
+
+def page(view):
+    """A public page: cached per content version, with Cache-Control."""
+    return cached_page(view.as_view())
+
+
+article = cached_page(views.ArticleDetailView.as_view())
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("article/<int:number>/<str:slug>/", views.ArticleDetailView.as_view(), name="article"),
+    path("", page(views.HomeView), name="home"),
+    path("article/<int:number>/<str:slug>/", article, name="article"),
     # Any other address of an article — no slug, an old or lost one, the
     # original site's two-part paths — is redirected to the one above.
     re_path(r"^article/(?P<number>\d+)(?:/.*)?$", views.ArticleDetailView.as_view()),
-    path("section/<str:slug>/", views.SectionView.as_view(), name="section"),
-    path("tag/<str:slug>/", views.TagView.as_view(), name="tag"),
-    path("author/<str:slug>/", views.AuthorView.as_view(), name="author"),
-    path("archive/undated/", views.UndatedView.as_view(), name="undated"),
-    path("archive/<int:year>/", views.DateArchiveView.as_view(), name="year"),
-    path("archive/<int:year>/<int:month>/", views.DateArchiveView.as_view(), name="month"),
+    path("section/<str:slug>/", page(views.SectionView), name="section"),
+    path("tag/<str:slug>/", page(views.TagView), name="tag"),
+    path("author/<str:slug>/", page(views.AuthorView), name="author"),
+    path("archive/undated/", page(views.UndatedView), name="undated"),
+    path("archive/<int:year>/", page(views.DateArchiveView), name="year"),
+    path("archive/<int:year>/<int:month>/", page(views.DateArchiveView), name="month"),
     path(
         "archive/<int:year>/<int:month>/<int:day>/",
-        views.DateArchiveView.as_view(),
+        page(views.DateArchiveView),
         name="day",
     ),
+    path("feed/rss/", cached_page(feeds.view(feeds.ArticleFeed)), name="feed-rss"),
+    path("feed/atom/", cached_page(feeds.view(feeds.atom(feeds.ArticleFeed))), name="feed-atom"),
+    path(
+        "section/<str:slug>/feed/rss/",
+        cached_page(feeds.view(feeds.SectionFeed)),
+        name="section-rss",
+    ),
+    path(
+        "section/<str:slug>/feed/atom/",
+        cached_page(feeds.view(feeds.atom(feeds.SectionFeed))),
+        name="section-atom",
+    ),
+    path("tag/<str:slug>/feed/rss/", cached_page(feeds.view(feeds.TagFeed)), name="tag-rss"),
+    path(
+        "tag/<str:slug>/feed/atom/",
+        cached_page(feeds.view(feeds.atom(feeds.TagFeed))),
+        name="tag-atom",
+    ),
+    path(
+        "author/<str:slug>/feed/rss/", cached_page(feeds.view(feeds.AuthorFeed)), name="author-rss"
+    ),
+    path(
+        "author/<str:slug>/feed/atom/",
+        cached_page(feeds.view(feeds.atom(feeds.AuthorFeed))),
+        name="author-atom",
+    ),
+    path(
+        "sitemap.xml",
+        cached_page(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cached_page(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
+    path("robots.txt", cached_page(views.robots_txt), name="robots"),
 ]

@@ -1,13 +1,20 @@
 import datetime as dt
+import json
 from dataclasses import dataclass
 
-from django.http import Http404
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.encoding import uri_to_iri
+from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
-from .models import Article, Author, Section, Tag
+from .caching import content_version
+from .models import Article, Author, Byline, Section, Tag, TaggedArticle
 
 PAGE_SIZE = 20
 
@@ -65,10 +72,16 @@ class ArticleListView(ListView):
         return None, Page(number, len(rows) > page_size), rows[:page_size], True
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(heading=self.get_heading(), **kwargs)
+        return super().get_context_data(
+            heading=self.get_heading(), feeds=self.get_feeds(), **kwargs
+        )
 
     def get_heading(self) -> str:
         return self.heading
+
+    def get_feeds(self) -> tuple[str, str] | None:
+        """RSS and Atom addresses of this list, when it has its own feeds."""
+        return None
 
 
 class HomeView(ArticleListView):
@@ -84,6 +97,10 @@ class SectionView(ArticleListView):
     def get_heading(self):
         return self.section.name
 
+    def get_feeds(self):
+        slug = {"slug": self.section.slug}
+        return reverse("section-rss", kwargs=slug), reverse("section-atom", kwargs=slug)
+
 
 class TagView(ArticleListView):
     def get_queryset(self):
@@ -93,6 +110,10 @@ class TagView(ArticleListView):
     def get_heading(self):
         return f"標籤：{self.tag.name}"
 
+    def get_feeds(self):
+        slug = {"slug": self.tag.slug}
+        return reverse("tag-rss", kwargs=slug), reverse("tag-atom", kwargs=slug)
+
 
 class AuthorView(ArticleListView):
     def get_queryset(self):
@@ -101,6 +122,13 @@ class AuthorView(ArticleListView):
 
     def get_heading(self):
         return self.author.name
+
+    def get_feeds(self):
+        slug = {"slug": self.author.slug}
+        return reverse("author-rss", kwargs=slug), reverse("author-atom", kwargs=slug)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(author=self.author, **kwargs)
 
 
 class DateArchiveView(ArticleListView):
@@ -142,20 +170,108 @@ class UndatedView(ArticleListView):
 
 
 class ArticleDetailView(DetailView):
+    """An article with its figures and videos in place, related articles and neighbours.
+
+    The article row alone decides whether the reader's copy is still good
+    (ETag and Last-Modified): a conditional request costs one query, and only a
+    full answer loads figures, tags and the rest.
+    """
+
     template_name = "articles/article_detail.html"
+    related_count = 5
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Article.objects.published()
-            .select_related("section")
-            .prefetch_related("authors", "tags", "figures", "videos"),
-            number=self.kwargs["number"],
+            Article.objects.published().select_related("section"), number=self.kwargs["number"]
         )
 
     def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if request.path != uri_to_iri(self.object.get_absolute_url()):
+        self.object = article = self.get_object()
+        if request.path != uri_to_iri(article.get_absolute_url()):
             # Old links (lost slugs included) land on the canonical address.
-            return redirect(self.object, permanent=True)
-        context = self.get_context_data(object=self.object, parts=self.object.body_parts())
-        return self.render_to_response(context)
+            return redirect(article, permanent=True)
+        etag = f'W/"{article.number}-{article.modified_at.timestamp():.6f}-{content_version()}"'
+        modified = int(article.modified_at.timestamp())
+        response = get_conditional_response(request, etag=etag, last_modified=modified)
+        if response is None:
+            prefetch_related_objects(
+                [article],
+                Prefetch("bylines", Byline.objects.select_related("author")),
+                Prefetch("tagged_items", TaggedArticle.objects.select_related("tag")),
+                "figures",
+                "videos",
+            )
+            response = self.render_to_response(self.get_context_data(object=article))
+        response.headers.setdefault("ETag", etag)
+        response.headers.setdefault("Last-Modified", http_date(modified))
+        return response
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        tags = [item.tag for item in article.tagged_items.all()]
+        return super().get_context_data(
+            parts=article.body_parts(),
+            tags=tags,
+            related=article.related(self.related_count),
+            previous_article=article.neighbour(newer=False),
+            next_article=article.neighbour(newer=True),
+            json_ld=json_ld(news_article(article, tags, self.request)),
+            **kwargs,
+        )
+
+
+def news_article(article: Article, tags: list[Tag], request) -> dict:
+    """schema.org NewsArticle for search engines and link previews."""
+    figure = next((f for f in article.figures.all() if f.src), None)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "url": request.build_absolute_uri(article.get_absolute_url()),
+        "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
+        "inLanguage": "zh-Hant-HK",
+        "description": article.excerpt,
+        "author": [
+            {
+                "@type": "Person",
+                "name": author.name,
+                "url": request.build_absolute_uri(author.get_absolute_url()),
+            }
+            for author in article.byline_authors
+        ],
+        "publisher": {"@type": "Organization", "name": "眾新聞", "url": "https://www.hkcnews.com/"},
+        "keywords": [tag.name for tag in tags],
+    }
+    if article.published_at:
+        data["datePublished"] = timezone.localtime(article.published_at).isoformat()
+    if article.last_updated or article.published_at:
+        modified = article.last_updated or article.published_at
+        data["dateModified"] = timezone.localtime(modified).isoformat()
+    if article.section:
+        data["articleSection"] = article.section.name
+    if article.original_url:
+        data["isBasedOn"] = article.original_url
+    if figure:
+        image = {"@type": "ImageObject", "url": request.build_absolute_uri(figure.src)}
+        if figure.caption:
+            image["caption"] = figure.caption
+        if figure.credit:
+            image["creditText"] = figure.credit
+        data["image"] = [image]
+    return data
+
+
+def json_ld(data: dict) -> str:
+    """JSON for a `<script type="application/ld+json">`, escaped as `json_script` does."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # Safe to mark: the only characters that could end the script element are escaped.
+    return mark_safe(text.translate(JSON_ESCAPES))
+
+
+JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("sitemap-index"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /search/", f"Sitemap: {sitemap}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -66,8 +66,13 @@ def _chromium():
 
 @pytest.fixture
 def browser(_chromium):
-    """A phone-sized Chromium with a clean slate: no cookies, empty console log."""
+    """A phone-sized Chromium with a clean slate: no cookies, no cached pages
+    (public pages may be kept for minutes), empty console log."""
     _chromium.delete_all_cookies()
+    _chromium.execute_cdp_cmd("Network.clearBrowserCache", {})
     _chromium.set_window_size(*PHONE)
     _chromium.get_log("browser")
     yield _chromium
+    # Leave the site, so that no request of the browser's is still being served
+    # by the live server when the test's database goes away.
+    _chromium.get("about:blank")

@@ -1,8 +1,9 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
-pytest_plugins = ["tests.browser", "tests.imageserver"]
+pytest_plugins = ["tests.browser", "tests.imageserver", "tests.services"]
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907c.txt"
 
@@ -10,6 +11,17 @@ SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with no cached pages."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from articles.models import Figure
 
 from . import imagefiles
 from .adminforms import add_inline_form, form_data, submittable
-from .factories import make_article, make_figure, with_image
+from .factories import add_figure, with_image
+from .factories import article as new_article
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def admin_client(client, django_user_model):
 
 @pytest.fixture
 def figure():
-    return make_figure(make_article(number=48691))
+    return add_figure(new_article(figures=0, number=48691))
 
 
 def change_url(article) -> str:

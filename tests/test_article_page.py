@@ -46,11 +46,15 @@ def test_unknown_article_is_404(client, article):
     assert client.get("/article/1/").status_code == 404
 
 
-def test_edited_caption_is_what_readers_see(client, article):
+def test_edited_caption_is_what_readers_see(client, article, django_capture_on_commit_callbacks):
+    client.get(article.get_absolute_url())  # cached now
     figure = article.figures.get(position=2)
     figure.caption = "編輯改寫的說明。"
     figure.credit = "何君健攝"
-    figure.save()
+    modified = Article.objects.get().modified_at
+    with django_capture_on_commit_callbacks(execute=True):
+        figure.save()
+    assert Article.objects.get().modified_at > modified  # Last-Modified moves with it
     html = client.get(article.get_absolute_url()).content.decode()
     assert "編輯改寫的說明。" in html and '<span class="credit">何君健攝</span>' in html
 

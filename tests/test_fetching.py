@@ -13,7 +13,8 @@ from articles.images import rendition_widths
 from articles.models import Figure
 
 from . import imagefiles
-from .factories import archived_path, make_article, make_figure
+from .factories import add_figure, archived_path
+from .factories import article as new_article
 
 pytestmark = pytest.mark.django_db
 
@@ -59,14 +60,14 @@ def _small_renditions(settings):
 @pytest.fixture
 def archive(image_server, fetch_settings):
     """Article 48691 with one figure per case, each pointing at its Wayback-shaped address."""
-    article = make_article(number=48691)
+    article = new_article(figures=0, number=48691)
     figures = {}
     for name in [*GOOD, *BAD]:
         path = archived_path(f"{name} 圖片.jpg")
         route = GOOD.get(name) or BAD[name][0]
         if route is not None:
             image_server.add(path, **route)
-        figures[name] = make_figure(article, image_url=image_server.url(path))
+        figures[name] = add_figure(article, image_url=image_server.url(path))
         figures[name].path = path
     return figures
 
@@ -177,9 +178,9 @@ def test_retry_failed_tries_the_remembered_failures_again(archive, image_server)
 def test_only_the_figures_of_the_chosen_articles(image_server, fetch_settings):
     paths = {}
     for number in (1, 2, 3):
-        article = make_article(number=number)
+        article = new_article(figures=0, number=number)
         paths[number] = archived_path(f"{number}.jpg")
-        make_figure(
+        add_figure(
             article, image_url=image_server.add(paths[number], body=imagefiles.jpeg((300, 200)))
         )
     out, _, error = fetch(1, 3)
@@ -188,19 +189,17 @@ def test_only_the_figures_of_the_chosen_articles(image_server, fetch_settings):
 
 
 def test_an_unknown_article_number_is_an_error(fetch_settings):
-    make_article(number=1)
+    new_article(figures=0, number=1)
     _, _, error = fetch(1, 99999)
     assert str(error) == "no article numbered 99999"
 
 
 def test_an_interrupted_run_continues_where_it_stopped(image_server, fetch_settings):
-    article = make_article()
+    article = new_article(figures=0)
     paths = []
     for n in range(8):
         paths.append(archived_path(f"{n}.jpg"))
-        make_figure(
-            article, image_url=image_server.add(paths[-1], body=imagefiles.jpeg((300, 200)))
-        )
+        add_figure(article, image_url=image_server.add(paths[-1], body=imagefiles.jpeg((300, 200))))
 
     def interrupt(done, total):
         if done == 2:
@@ -221,7 +220,7 @@ def test_an_interrupted_run_continues_where_it_stopped(image_server, fetch_setti
 def test_a_figure_changed_during_its_fetch_is_left_as_it_is(
     image_server, fetch_settings, monkeypatch, settings
 ):
-    figure = make_figure(make_article())
+    figure = add_figure(new_article(figures=0))
     figure.image_url = image_server.add(archived_path("a.jpg"), body=imagefiles.jpeg((300, 200)))
     figure.save()
     stale = list(Figure.objects.select_related("article"))
@@ -248,8 +247,9 @@ def test_verbosity_two_adds_a_line_per_figure_and_zero_only_errors(archive):
 
 
 def test_success_exits_zero(image_server, fetch_settings):
-    make_figure(
-        make_article(), image_url=image_server.add("/a.jpg", body=imagefiles.jpeg((300, 200)))
+    add_figure(
+        new_article(figures=0),
+        image_url=image_server.add("/a.jpg", body=imagefiles.jpeg((300, 200))),
     )
     out, err, error = fetch()
     assert error is None and err == ""
@@ -259,7 +259,7 @@ def test_success_exits_zero(image_server, fetch_settings):
 def test_production_settings_refuse_the_local_server(image_server, fetch_settings):
     fetch_settings.NEWSROOM_FETCH_PRIVATE_ALLOWLIST = []
     url = image_server.add("/a.jpg", body=imagefiles.jpeg((300, 200)))
-    make_figure(make_article(), image_url=url)
+    add_figure(new_article(figures=0), image_url=url)
     _, err, error = fetch()
     assert "error: refused: 127.0.0.1 is a non-public address (127.0.0.1)" in err
     assert image_server.hits["/a.jpg"] == 0 and error is not None

@@ -3,7 +3,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from . import imagefiles
 from .browser import console_errors
-from .factories import make_article, make_figure, with_image
+from .factories import add_figure, with_image
+from .factories import article as new_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,8 +13,8 @@ def test_a_phone_loads_a_small_webp_rendition_into_a_box_kept_for_it(
     browser, live_server, settings
 ):
     settings.ROOT_URLCONF = "tests.media_urls"
-    article = make_article(number=1, body="{{< figure 1 >}}\n\n內文。")
-    with_image(make_figure(article), imagefiles.jpeg((2400, 1600)))
+    article = new_article(figures=0, number=1, body="{{< figure 1 >}}\n\n內文。")
+    with_image(add_figure(article), imagefiles.jpeg((2400, 1600)))
     browser.get(live_server.url + article.get_absolute_url())
     image = browser.find_element("css selector", "figure img")
     # The box has the picture's proportions before a byte of it arrives.

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from articles import images
 
 from . import imagefiles
-from .factories import make_article, make_figure, with_image
+from .factories import add_figure, with_image
+from .factories import article as new_article
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,9 @@ def media_files(settings) -> set:
 
 
 def test_a_local_image_offers_webp_and_jpeg_renditions_at_every_width():
-    figure = with_image(make_figure(make_article(), alt="普京"), imagefiles.jpeg((2400, 1600)))
+    figure = with_image(
+        add_figure(new_article(figures=0), alt="普京"), imagefiles.jpeg((2400, 1600))
+    )
     html = render(figure, f'sizes="{SIZES}"')
     stem = "/media/" + figure.image.name.removesuffix(".jpg")
     assert html.startswith('<picture><source type="image/webp" srcset="')
@@ -45,35 +48,39 @@ def test_a_local_image_offers_webp_and_jpeg_renditions_at_every_width():
 
 
 def test_a_narrow_image_falls_back_to_its_own_width():
-    figure = with_image(make_figure(make_article()), imagefiles.jpeg((400, 300)))
+    figure = with_image(add_figure(new_article(figures=0)), imagefiles.jpeg((400, 300)))
     html = render(figure)
     assert [w for _, w in srcset_of(html, "img")] == ["400w"]
     assert 'width="400" height="300"' in html
 
 
 def test_without_a_local_image_the_archived_address_is_shown():
-    figure = make_figure(make_article())
+    figure = add_figure(new_article(figures=0))
     html = render(figure)
     assert html == (f'<img src="{figure.image_url}" alt="" loading="lazy" decoding="async">')
 
 
 def test_alt_can_be_emptied_for_a_decorative_picture_and_is_escaped():
-    figure = with_image(make_figure(make_article(), alt='"><script>'), imagefiles.jpeg((400, 300)))
+    figure = with_image(
+        add_figure(new_article(figures=0), alt='"><script>'), imagefiles.jpeg((400, 300))
+    )
     assert 'alt="&quot;&gt;&lt;script&gt;"' in render(figure)
     assert 'alt=""' in render(figure, 'alt=""')
 
 
 def test_article_page_uses_the_renditions_without_a_query_per_figure(
-    client, settings, django_assert_num_queries
+    client, settings, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    article = make_article(number=1, body="內文。\n\n{{< figure 1 >}}")
-    with_image(make_figure(article), imagefiles.jpeg((1000, 700)))
+    article = new_article(figures=0, number=1, body="內文。\n\n{{< figure 1 >}}")
+    with_image(add_figure(article), imagefiles.jpeg((1000, 700)))
     with CaptureQueriesContext(connection) as one:
         html = client.get(article.get_absolute_url()).content.decode()
     assert "-960w.webp 960w" in html and "<picture>" in html
 
-    for _ in range(2):
-        with_image(make_figure(article), imagefiles.jpeg((1000, 700)))
+    # Committed, the new figures retire the cached page.
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(2):
+            with_image(add_figure(article), imagefiles.jpeg((1000, 700)))
     files = media_files(settings)
     with django_assert_num_queries(len(one)):
         html = client.get(article.get_absolute_url()).content.decode()
@@ -82,12 +89,20 @@ def test_article_page_uses_the_renditions_without_a_query_per_figure(
     assert media_files(settings) == files
 
 
-def test_cards_use_the_lead_figure_renditions_with_an_empty_alt(client, django_assert_num_queries):
-    for number in (1, 2):
-        article = make_article(number=number)
-        with_image(make_figure(article, alt="普京"), imagefiles.jpeg((600, 400)))
-    make_figure(make_article(number=3))
-    with django_assert_num_queries(3):
+def test_cards_use_the_lead_figure_renditions_without_a_query_per_card(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with_image(
+        add_figure(new_article(figures=0, number=1), alt="普京"), imagefiles.jpeg((600, 400))
+    )
+    with CaptureQueriesContext(connection) as one:
+        client.get("/")
+    with django_capture_on_commit_callbacks(execute=True):
+        with_image(
+            add_figure(new_article(figures=0, number=2), alt="普京"), imagefiles.jpeg((600, 400))
+        )
+        add_figure(new_article(figures=0, number=3))
+    with django_assert_num_queries(len(one)):
         html = client.get("/").content.decode()
     cards = html.split('<article class="card">')[1:]
     assert len(cards) == 3
@@ -99,13 +114,13 @@ def test_cards_use_the_lead_figure_renditions_with_an_empty_alt(client, django_a
 def test_thumbnail_for_the_admin_is_the_smallest_jpeg():
     from articles.forms import figure_thumbnail
 
-    figure = with_image(make_figure(make_article()), imagefiles.jpeg((1200, 800)))
+    figure = with_image(add_figure(new_article(figures=0)), imagefiles.jpeg((1200, 800)))
     html = figure_thumbnail(figure)
     smallest = next(r for r in figure.renditions if r["width"] == 480 and r["format"] == "jpeg")
     assert (
         html
         == f'<img src="/media/{smallest["name"]}" width="160" height="107" alt="" loading="lazy">'
     )
-    figure = make_figure(make_article(number=2), fetch_error="HTTP 404 Not Found")
+    figure = add_figure(new_article(figures=0, number=2), fetch_error="HTTP 404 Not Found")
     assert figure_thumbnail(figure) == "未能下載存檔圖片：HTTP 404 Not Found"
     assert images.file_names(figure) == []

@@ -11,7 +11,8 @@ from articles.importer import import_seeds
 from articles.models import Figure
 
 from . import imagefiles
-from .factories import make_article, make_figure, with_image
+from .factories import add_figure, with_image
+from .factories import article as new_article
 from .seedfiles import figure_html, write_seed
 
 # What Pillow reports about a file that says nothing of where, when or by whom.
@@ -147,7 +148,7 @@ def test_site_pixel_limit_is_checked_before_decoding(settings):
 
 @pytest.mark.django_db
 def test_image_and_renditions_are_stored_side_by_side_under_names_of_our_making():
-    figure = with_image(make_figure(make_article()), imagefiles.jpeg((1200, 800)))
+    figure = with_image(add_figure(new_article(figures=0)), imagefiles.jpeg((1200, 800)))
     assert re.fullmatch(r"figures/\d{4}/\d{2}/[0-9a-f]{16}\.jpg", figure.image.name)
     stem = figure.image.name.removesuffix(".jpg")
     assert sorted(r["name"] for r in figure.renditions) == sorted(
@@ -163,10 +164,10 @@ def test_image_and_renditions_are_stored_side_by_side_under_names_of_our_making(
 
 @pytest.mark.django_db
 def test_the_same_picture_on_two_figures_is_two_sets_of_files():
-    article = make_article()
+    article = new_article(figures=0)
     data = imagefiles.jpeg()
-    first = with_image(make_figure(article), data)
-    second = with_image(make_figure(article), data)
+    first = with_image(add_figure(article), data)
+    second = with_image(add_figure(article), data)
     assert first.image.name != second.image.name
     assert not set(images.file_names(first)) & set(images.file_names(second))
     assert all(default_storage.exists(name) for name in images.file_names(first))
@@ -174,7 +175,7 @@ def test_the_same_picture_on_two_figures_is_two_sets_of_files():
 
 @pytest.mark.django_db
 def test_deleting_a_figure_deletes_its_files_once_committed(django_capture_on_commit_callbacks):
-    figure = with_image(make_figure(make_article()), imagefiles.jpeg())
+    figure = with_image(add_figure(new_article(figures=0)), imagefiles.jpeg())
     names = images.file_names(figure)
     assert len(names) == 7
     with django_capture_on_commit_callbacks(execute=True):
@@ -184,8 +185,8 @@ def test_deleting_a_figure_deletes_its_files_once_committed(django_capture_on_co
 
 @pytest.mark.django_db
 def test_deleting_an_article_deletes_the_files_of_its_figures(django_capture_on_commit_callbacks):
-    article = make_article()
-    figures = [with_image(make_figure(article), imagefiles.jpeg()) for _ in range(2)]
+    article = new_article(figures=0)
+    figures = [with_image(add_figure(article), imagefiles.jpeg()) for _ in range(2)]
     names = [name for figure in figures for name in images.file_names(figure)]
     with django_capture_on_commit_callbacks(execute=True):
         article.delete()
@@ -194,7 +195,7 @@ def test_deleting_an_article_deletes_the_files_of_its_figures(django_capture_on_
 
 @pytest.mark.django_db
 def test_a_rolled_back_deletion_keeps_the_files(django_capture_on_commit_callbacks):
-    figure = with_image(make_figure(make_article()), imagefiles.jpeg())
+    figure = with_image(add_figure(new_article(figures=0)), imagefiles.jpeg())
     pk = figure.pk
 
     class Undo(Exception):
@@ -248,7 +249,7 @@ def test_only_the_storage_api_is_used(settings, django_capture_on_commit_callbac
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     }
-    figure = with_image(make_figure(make_article()), imagefiles.jpeg())
+    figure = with_image(add_figure(new_article(figures=0)), imagefiles.jpeg())
     assert default_storage.__class__.__name__ == "InMemoryStorage"
     assert all(default_storage.exists(name) for name in images.file_names(figure))
     assert not (settings.MEDIA_ROOT).exists()

@@ -1,0 +1,183 @@
+"""How fast readers' pages are served, as a share of a minimal Django view.
+
+Generates N archive-shaped articles (default 10,000) into a fresh SQLite database,
+then serves, in the same run and the same way (gunicorn, 2 sync workers, DEBUG
+off, persistent database connections):
+
+- the minimal view of bench/minimal_site.py: the baseline;
+- Newsroom, whose pages are loaded with wrk: the home page, an article page with
+  the page cache cold (caching off, a different article on each request) and warm
+  (one article, cached), a tag page and searches.
+
+It prints requests/s and p50/p99 latency for each, and the ratio of requests/s to
+the baseline. Needs wrk (Debian package `wrk`).
+
+    .venv/bin/python bench/pages_bench.py [--articles 10000] [--seconds 10]
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.seedfiles import write_archive  # noqa: E402
+
+BIN = Path(sys.executable).parent
+SEARCHES = ["普京", "烏克蘭危機", "乌克兰", "putin", "香"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, environment: dict, workers: int = 2):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            app,
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            "--worker-class=sync",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **environment},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def wrk(url: str, seconds: int, connections: int = 4, paths: list[str] | None = None) -> dict:
+    """Requests/s and latency percentiles from wrk (one thread)."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    with tempfile.TemporaryDirectory() as folder:
+        if paths:
+            # A Lua script that asks for each path in turn.
+            script = Path(folder) / "paths.lua"
+            quoted = ",".join('"' + p.replace('"', '\\"') + '"' for p in paths)
+            script.write_text(
+                f"paths = {{{quoted}}}\ncounter = 0\n"
+                "request = function()\n  counter = counter % #paths + 1\n"
+                "  return wrk.format(nil, paths[counter])\nend\n"
+            )
+            command += ["-s", str(script)]
+        run = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    output = run.stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("pages_bench needs wrk: apt-get install wrk")
+
+    with tempfile.TemporaryDirectory(prefix="newsroom-pages-") as tmp:
+        workdir = Path(tmp)
+        environment = {
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "DATABASE_URL": f"sqlite:///{workdir / 'pages.sqlite3'}",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECRET_KEY": "pages-benchmark",
+        }
+        print(f"generating and importing {args.articles:,} articles ...", flush=True)
+        write_archive(workdir / "seeds", args.articles)
+        manage = [sys.executable, "manage.py"]
+        env = {**os.environ, **environment}
+        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*manage, "import_seeds", str(workdir / "seeds"), "-v0"], cwd=ROOT, env=env, check=True
+        )
+        listing = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup()\n"
+                "from articles.models import Article, Tag\n"
+                "from django.db.models import Count\n"
+                "for a in Article.objects.published().order_by('?')[:2000]:\n"
+                "    print(a.get_absolute_url())\n"
+                "print('TAG', Tag.objects.annotate(n=Count('tagged_articles'))"
+                ".order_by('-n').first().get_absolute_url())\n",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
+        articles = [line for line in listing if line.startswith("/article/")]
+        tag = next(line for line in listing if line.startswith("TAG ")).split(" ", 1)[1]
+        article = random.Random(1).choice(articles)
+
+        results = {}
+        with gunicorn("bench.minimal_site:application", {}) as url:
+            wrk(url + "/", 2)
+            results["minimal view (baseline)"] = wrk(url + "/", args.seconds)
+        with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
+            wrk(url + "/", 2, paths=articles[:200])
+            results["article, cache cold"] = wrk(url, args.seconds, paths=articles)
+        with gunicorn("newsroom.wsgi", environment) as url:
+            wrk(url + "/", 2)
+            wrk(url + article, 2)
+            results["home"] = wrk(url + "/", args.seconds)
+            results["article, cache warm"] = wrk(url + article, args.seconds)
+            results["tag page"] = wrk(url + tag, args.seconds)
+            for query in SEARCHES:
+                path = "/search/?q=" + urllib.request.quote(query)
+                wrk(url + path, 1, connections=1)
+                results[f"search {query}"] = wrk(url + path, max(args.seconds // 2, 3), 1)
+
+    baseline = results["minimal view (baseline)"]["rps"]
+    print(f"\n{args.articles:,} articles, gunicorn 2 sync workers, wrk -t1 -c4 (searches -c1)")
+    print(f"{'page':<26}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, result in results.items():
+        print(
+            f"{name:<26}{result['rps']:>9.0f}{result['rps'] / baseline:>8.2f}"
+            f"{result['p50']:>9.2f}{result['p99']:>9.2f}{result['errors']:>8}"
+        )
+
+
+if __name__ == "__main__":
+    main()

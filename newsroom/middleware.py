@@ -1,0 +1,56 @@
+"""Middleware that keeps the site answering when requests or the database misbehave."""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+
+class HealthCheckMiddleware:
+    """`/healthz` for load balancers: 200 when the database answers, 503 when not.
+
+    It comes first in the middleware so that neither the Host check (balancers
+    call by address), nor the HTTPS redirect, nor the cache stand in its way.
+    """
+
+    path = "/healthz"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != self.path:
+            return self.get_response(request)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except DatabaseError as error:
+            logger.warning("health check: database unavailable: %s", error)
+            # A broken persistent connection must not outlive the outage.
+            connection.close_if_unusable_or_obsolete()
+            return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+        return JsonResponse({"status": "ok", "database": "up"})
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than MAX_REQUEST_BYTES, unread.
+
+    Django itself refuses form bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (400);
+    this stops large uploads before a byte of them is read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
+        if length > settings.MAX_REQUEST_BYTES:
+            return HttpResponse("Request body too large.", status=413, content_type="text/plain")
+        return self.get_response(request)

@@ -1,0 +1,434 @@
+import datetime as dt
+import json
+import re
+from xml.etree import ElementTree
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.importer import import_seeds
+from articles.models import Article
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+@pytest.fixture
+def sample_article(sample):
+    import_seeds([sample])
+    return Article.objects.get()
+
+
+def test_home_lists_latest_articles_with_lead_figure_and_byline(client):
+    older = factories.article(title="較舊的文章", day=dt.date(2020, 1, 1))
+    newer = factories.article(title="較新的文章", day=dt.date(2021, 1, 1), authors=["何君健"])
+    html = html_of(client.get("/"))
+    assert html.index(newer.title) < html.index(older.title)
+    assert 'href="/author/%E4%BD%95%E5%90%9B%E5%81%A5/"' in html
+    assert f"{newer.number}-1.jpg" in html
+    assert "2021年1月1日" in html
+    assert '<html lang="zh-Hant-HK">' in html
+
+
+def test_drafts_hidden_and_future_articles_do_not_show(client):
+    factories.article(title="草稿", status=Article.Status.DRAFT)
+    factories.article(title="已隱藏", status=Article.Status.HIDDEN)
+    factories.article(title="明天才發佈", published_at=timezone.now() + dt.timedelta(days=1))
+    factories.article(title="已發佈")
+    html = html_of(client.get("/"))
+    assert "已發佈" in html
+    assert "草稿" not in html and "已隱藏" not in html and "明天才發佈" not in html
+
+
+def test_scheduled_article_appears_when_its_time_arrives(client):
+    scheduled = factories.article(published_at=timezone.now() + dt.timedelta(hours=1))
+    assert client.get(scheduled.get_absolute_url()).status_code == 404
+    Article.objects.filter(pk=scheduled.pk).update(
+        published_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get(scheduled.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_list_pages_query_count_does_not_grow(client, count, django_assert_num_queries):
+    for _ in range(count):
+        factories.article(tags=["普京", "拜登"], authors=["何君健"], figures=3)
+    pages = ["/", "/section/眾聞/", "/tag/普京/", "/author/何君健/", "/archive/2021/"]
+    # sections for navigation (once, then cached), articles, bylines, figures;
+    # the section, tag and author pages look up their subject first.
+    for path, queries in zip(pages, [4, 4, 4, 4, 3], strict=True):
+        with django_assert_num_queries(queries):
+            html_of(client.get(path))
+
+
+def test_list_pages_do_not_load_bodies(client, django_assert_num_queries):
+    factories.article()
+    with django_assert_num_queries(4) as captured:
+        client.get("/")
+    article_query = next(
+        q["sql"] for q in captured.captured_queries if "articles_article" in q["sql"]
+    )
+    assert '"body"' not in article_query and '"body_html"' not in article_query
+
+
+def test_pagination_without_counting(client, django_assert_num_queries):
+    for _ in range(25):
+        factories.article()
+    with django_assert_num_queries(4) as captured:
+        first = html_of(client.get("/"))
+    assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
+    assert 'rel="next" href="?page=2"' in first and 'rel="prev"' not in first
+    second = html_of(client.get("/?page=2"))
+    assert second.count('class="card"') == 5
+    assert 'rel="prev" href="?page=1"' in second and 'rel="next"' not in second
+    assert client.get("/?page=3").status_code == 404
+    assert client.get("/?page=abc").status_code == 404
+
+
+def test_section_tag_author_and_date_pages(client):
+    match = factories.article(
+        title="烏克蘭危機", tags=["烏克蘭"], authors=["何君健"], section=factories.section("眾說"),
+        day=dt.date(2021, 12, 7),
+    )  # fmt: skip
+    other = factories.article(title="別的文章", day=dt.date(2020, 3, 4))
+    for path in [
+        "/section/眾說/",
+        "/tag/烏克蘭/",
+        "/author/何君健/",
+        "/archive/2021/",
+        "/archive/2021/12/",
+        "/archive/2021/12/7/",
+    ]:
+        html = html_of(client.get(path))
+        assert match.title in html, path
+        assert other.title not in html, path
+    assert other.title in html_of(client.get("/archive/2020/3/4/"))
+    assert client.get("/archive/2021/2/30/").status_code == 404
+    assert client.get("/section/沒有/").status_code == 404
+
+
+def test_day_archive_uses_hong_kong_days(client):
+    late = factories.article(
+        title="深夜", published_at=dt.datetime(2021, 12, 7, 23, 30, tzinfo=factories.HONG_KONG)
+    )
+    assert late.title in html_of(client.get("/archive/2021/12/7/"))
+    assert late.title not in html_of(client.get("/archive/2021/12/8/"))
+
+
+def test_undated_articles_have_their_own_page(client):
+    undated = factories.article(title="沒有日期", published_at=None)
+    html = html_of(client.get("/archive/undated/"))
+    assert undated.title in html
+    assert "日期不詳" in html_of(client.get(undated.get_absolute_url()))
+
+
+def test_article_page_shows_everything_a_reader_needs(client, sample_article):
+    Article.objects.filter(pk=sample_article.pk).update(
+        last_updated=dt.datetime(2021, 12, 8, 9, 30, tzinfo=factories.HONG_KONG)
+    )
+    html = html_of(client.get(sample_article.get_absolute_url()))
+    assert "<h1>拜登、普京第二次峰會　謀化解烏克蘭危機</h1>" in html
+    assert 'href="/author/%E7%9C%BE%E6%96%B0%E8%81%9E%E8%A8%98%E8%80%85/"' in html
+    assert "2021年12月7日" in html and "更新於" in html and "2021年12月8日 09:30" in html
+    assert 'href="/section/%E7%9C%BE%E8%81%9E/"' in html
+    assert 'href="/tag/%E6%99%AE%E4%BA%AC/" rel="tag"' in html
+    assert html.count('<figure class="figure">') == 4
+    assert '<span class="caption">烏軍誓言會粉碎俄軍入侵的野心。</span>' in html
+    assert '<span class="credit">美聯社</span>' in html
+    assert 'loading="lazy"' in html
+    assert "原文刊於眾新聞" in html
+    assert f'href="{sample_article.original_url}"' in html
+    assert f'href="{sample_article.url}"' in html
+
+
+def test_article_figures_carry_width_and_height_when_known(client):
+    article = factories.article()
+    article.figures.update(width=1200, height=800)
+    html = html_of(client.get(article.get_absolute_url()))
+    assert 'width="1200" height="800"' in html
+
+
+def test_videos_are_click_to_play_with_a_plain_link(client):
+    article = factories.article(
+        videos=[
+            "https://www.youtube.com/embed/aBcDeFgHiJk?start=133",
+            "https://www.facebook.com/plugins/video.php?href=https%3A%2F%2Fwww.facebook.com%2Fx%2Fvideos%2F1%2F",
+        ]
+    )
+    html = html_of(client.get(article.get_absolute_url()))
+    assert "<iframe" not in html
+    assert (
+        'data-player="https://www.youtube-nocookie.com/embed/aBcDeFgHiJk?autoplay=1&amp;start=133"'
+        in html
+    )
+    assert 'href="https://www.youtube.com/watch?v=aBcDeFgHiJk&amp;t=133s"' in html
+    assert 'href="https://www.facebook.com/x/videos/1/"' in html
+    assert re.search(r'<script src="/static/js/video\.js"', html)
+    assert "{{&lt;" not in html
+
+
+def test_article_without_videos_loads_no_script(client):
+    html = html_of(client.get(factories.article().get_absolute_url()))
+    assert "video.js" not in html
+
+
+def test_related_articles_by_shared_tags_then_recency(client):
+    article = factories.article(tags=["普京", "拜登", "烏克蘭"])
+    one_tag_new = factories.article(
+        title="一個共同標籤較新", tags=["普京"], day=dt.date(2021, 12, 9)
+    )
+    two_tags = factories.article(
+        title="兩個共同標籤", tags=["普京", "拜登"], day=dt.date(2019, 1, 1)
+    )
+    one_tag_old = factories.article(
+        title="一個共同標籤較舊", tags=["拜登"], day=dt.date(2018, 1, 1)
+    )
+    factories.article(title="沒有共同標籤", tags=["香港"])
+    html = html_of(client.get(article.get_absolute_url()))
+    related = html[html.index("相關文章") : html.index("前後文章")]
+    positions = [related.find(a.title) for a in (two_tags, one_tag_new, one_tag_old)]
+    assert -1 not in positions and positions == sorted(positions)
+    assert "沒有共同標籤" not in related
+
+
+def test_previous_and_next_in_time(client):
+    first = factories.article(title="最早", day=dt.date(2021, 1, 1))
+    middle = factories.article(title="中間", day=dt.date(2021, 1, 2))
+    last = factories.article(title="最後", day=dt.date(2021, 1, 3))
+    html = html_of(client.get(middle.get_absolute_url()))
+    assert f'rel="prev" href="{first.get_absolute_url()}"' in html
+    assert f'rel="next" href="{last.get_absolute_url()}"' in html
+    assert 'rel="prev"' not in html_of(client.get(first.get_absolute_url())).split("前後文章")[1]
+
+
+def test_article_page_query_count_is_fixed(client, django_assert_num_queries):
+    small = factories.article(tags=["普京"], figures=1)
+    large = factories.article(
+        tags=[f"標籤{n}" for n in range(10)], figures=12, authors=["甲", "乙"]
+    )
+    for n in range(5):
+        factories.article(tags=["普京", f"標籤{n}"])
+    client.get("/")  # the navigation's sections are built once and cached
+    for article in (small, large):
+        # article, bylines, tags, figures, videos, related (candidates, then
+        # their articles), previous, next
+        with django_assert_num_queries(9):
+            html_of(client.get(article.get_absolute_url()))
+
+
+def test_meta_tags_canonical_and_open_graph(client, sample_article):
+    html = html_of(client.get("/article/48691/" + sample_article.slug + "/"))
+    canonical = f"http://testserver{sample_article.get_absolute_url()}"
+    assert f'<link rel="canonical" href="{canonical}">' in html
+    assert '<meta property="og:type" content="article">' in html
+    assert '<meta property="og:title" content="拜登、普京第二次峰會　謀化解烏克蘭危機">' in html
+    assert (
+        '<meta property="og:image" content="https://web.archive.org/web/20220118160222im_/' in html
+    )
+    assert re.search(r'<meta name="description" content="美國總統拜登和俄羅斯總統普京', html)
+    for path in ["/", "/tag/普京/", "/archive/2021/"]:
+        page = html_of(client.get(path))
+        assert "<title>" in page and 'rel="canonical"' in page and 'name="description"' in page
+
+
+def test_news_article_json_ld(client, sample_article):
+    html = html_of(client.get(sample_article.get_absolute_url()))
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(raw)
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == sample_article.title
+    assert data["datePublished"].startswith("2021-12-07T00:00:00+08:00")
+    assert data["author"][0]["name"] == "眾新聞記者"
+    assert data["articleSection"] == "眾聞"
+    assert set(data["keywords"]) == {"普京", "Vladimir Putin", "putin", "烏克蘭", "拜登"}
+    assert data["image"][0]["creditText"] == "美聯社"
+    assert data["isBasedOn"] == sample_article.original_url
+
+
+def test_json_ld_cannot_close_its_script_element(client):
+    article = factories.article(title="</script><script>alert(1)</script>")
+    html = html_of(client.get(article.get_absolute_url()))
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in raw
+    assert json.loads(raw)["headline"] == article.title
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_site_feeds_parse_with_full_links_and_figure_enclosures(client, sample_article, kind):
+    response = client.get(f"/feed/{kind}/")
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)
+    if kind == "rss":
+        item = root.find("channel/item")
+        assert item.findtext("title") == sample_article.title
+        assert item.findtext("link") == f"http://testserver{sample_article.get_absolute_url()}"
+        enclosures = [e.get("url") for e in item.findall("enclosure")]
+    else:
+        item = root.find(f"{ATOM}entry")
+        assert item.findtext(f"{ATOM}title") == sample_article.title
+        links = item.findall(f"{ATOM}link")
+        assert links[0].get("href") == f"http://testserver{sample_article.get_absolute_url()}"
+        enclosures = [e.get("href") for e in links if e.get("rel") == "enclosure"]
+    # RSS allows one enclosure (the lead figure); Atom carries every figure.
+    assert len(enclosures) == (1 if kind == "rss" else 4)
+    assert all(url.startswith("https://web.archive.org/") for url in enclosures)
+
+
+@pytest.mark.parametrize(
+    "path", ["/section/眾聞/feed/{}/", "/tag/普京/feed/{}/", "/author/眾新聞記者/feed/{}/"]
+)
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_section_tag_and_author_feeds(client, sample_article, path, kind):
+    factories.article(
+        title="不相關", tags=["香港"], section=factories.section("眾說"), authors=["甲"]
+    )
+    response = client.get(path.format(kind))
+    assert response.status_code == 200
+    text = response.content.decode()
+    ElementTree.fromstring(response.content)
+    assert sample_article.title in text and "不相關" not in text
+
+
+def test_feed_query_count_does_not_grow(client, django_assert_num_queries):
+    factories.article(tags=["普京"])
+    with django_assert_num_queries(4):
+        client.get("/feed/rss/")
+    for _ in range(10):
+        factories.article(tags=["普京", "拜登"], figures=3)
+    with django_assert_num_queries(4):
+        client.get("/feed/atom/")
+
+
+def test_sitemap_index_covers_articles_sections_tags_and_authors(client, sample_article):
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    locations = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    assert {loc.rsplit("/", 1)[1].split("?")[0] for loc in locations} == {
+        "sitemap-articles.xml", "sitemap-sections.xml", "sitemap-tags.xml", "sitemap-authors.xml"
+    }  # fmt: skip
+    urls = []
+    for location in locations:
+        page = ElementTree.fromstring(
+            client.get(location.removeprefix("http://testserver")).content
+        )
+        urls += [loc.text for loc in page.iter(f"{SITEMAP}loc")]
+    assert f"http://testserver{sample_article.get_absolute_url()}" in urls
+    assert "http://testserver/section/%E7%9C%BE%E8%81%9E/" in urls
+    assert "http://testserver/tag/%E6%99%AE%E4%BA%AC/" in urls
+    assert len([u for u in urls if "/tag/" in u]) == 5
+
+
+def test_article_sitemap_is_paginated(client, settings, monkeypatch):
+    from articles.sitemaps import ArticleSitemap
+
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    for _ in range(5):
+        factories.article()
+    index = client.get("/sitemap.xml").content.decode()
+    assert "sitemap-articles.xml?p=3" in index
+    page = client.get("/sitemap-articles.xml?p=3").content.decode()
+    assert page.count("<loc>") == 1
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in text
+    assert "Disallow: /admin/" in text
+
+
+def test_404_page_is_in_chinese_and_in_the_site_style(client, settings):
+    settings.DEBUG = False
+    response = client.get("/article/1/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "找不到這一頁" in html and "/static/css/newsroom.css" in html
+
+
+def test_500_page_is_static(client, settings):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "暫時未能顯示這一頁" in html and "{%" not in html
+
+
+def test_conditional_get_answers_304(client, sample_article):
+    url = sample_article.get_absolute_url()
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first["Last-Modified"] and first["ETag"].startswith('W/"48691-')
+    assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+    assert client.get(url, headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
+    assert client.get(url, headers={"if-none-match": 'W/"other"'}).status_code == 200
+
+
+def test_conditional_get_skips_rendering(client, sample_article, django_assert_num_queries):
+    url = sample_article.get_absolute_url()
+    last_modified = client.get(url)["Last-Modified"]
+    from django.core.cache import cache
+
+    cache.clear()  # not served from the page cache: the date check itself answers
+    with django_assert_num_queries(1):
+        response = client.get(url, headers={"if-modified-since": last_modified})
+    assert response.status_code == 304
+    etag = client.get(url)["ETag"]  # cached again
+    with django_assert_num_queries(0):
+        assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+
+
+def test_public_pages_may_be_cached_by_browsers(client, sample_article):
+    for path in ["/", sample_article.get_absolute_url(), "/feed/rss/", "/sitemap.xml"]:
+        response = client.get(path)
+        assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+
+
+def test_page_cache_serves_without_queries_and_forgets_on_change(
+    client, sample_article, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    url = sample_article.get_absolute_url()
+    html_of(client.get(url))
+    with django_assert_num_queries(0):
+        assert "拜登、普京第二次峰會" in html_of(client.get(url))
+    sample_article.title = "改過的標題"
+    with django_capture_on_commit_callbacks(execute=True):
+        sample_article.save()
+    assert "改過的標題" in html_of(client.get(url))
+
+
+def test_reimport_retires_cached_pages(client, seeds_dir, django_capture_on_commit_callbacks):
+    from .seedfiles import write_seed
+
+    path = write_seed(seeds_dir, "a.txt", title="第一版")
+    import_seeds([path])
+    assert "第一版" in html_of(client.get("/"))
+    write_seed(seeds_dir, "a.txt", title="第二版")
+    with django_capture_on_commit_callbacks(execute=True):
+        import_seeds([path])
+    assert "第二版" in html_of(client.get("/"))
+
+
+def test_logged_in_editors_are_not_served_cached_pages(client, admin_user, sample_article):
+    url = sample_article.get_absolute_url()
+    html_of(client.get(url))
+    Article.objects.filter(pk=sample_article.pk).update(title="悄悄改過")
+    assert "悄悄改過" not in html_of(client.get(url))
+    client.force_login(admin_user)
+    assert "悄悄改過" in html_of(client.get(url))
+
+
+def test_persistent_database_connections(settings):
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+def test_urls_keep_unicode_slugs():
+    assert reverse("tag", kwargs={"slug": "普京"}) == "/tag/%E6%99%AE%E4%BA%AC/"
