@@ -1,35 +1,812 @@
-from django.contrib import admin
+"""The editors' admin: articles, their figures and tags, sections and authors.
 
-from .models import Article, Author, Figure, Section, Tag, Video
+Who may do what is in the groups (see migrations/0003_groups.py and
+docs/admin.md): editors everything on the articles app; contributors write and
+edit their own drafts and cannot publish by any route.
+"""
+
+import datetime as dt
+
+import taggit.models
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR, ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from . import history
+from .forms_admin import ArticleAdminForm, TextField
+from .models import (
+    Article,
+    Author,
+    AuthorAlias,
+    Byline,
+    Figure,
+    Section,
+    SectionAlias,
+    Tag,
+    TagAlias,
+    TaggedArticle,
+    Video,
+)
+from .tagging import find_tags, merge_tags
+from .views import ArticleDetailView
+
+admin.site.site_header = "眾新聞檔案・編輯台"
+admin.site.site_title = "眾新聞檔案編輯台"
+admin.site.index_title = "編輯台"
+# taggit registers its own Tag model, which this site does not use (ours is
+# articles.Tag): two "標籤" pages would only confuse.
+admin.site.unregister(taggit.models.Tag)
 
 
-class FigureInline(admin.StackedInline):
+def count_of(model: type[models.Model], field: str) -> Coalesce:
+    """How many `model` rows point at each row through `field`: a subquery, so
+    that a page of 100 costs 100 index lookups, not a count of the whole table."""
+    rows = (
+        model.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
+def date_span(queryset, field: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last dates of `queryset` (local time), by two index lookups.
+
+    One query with both MIN and MAX reads every row on SQLite.
+    """
+    dates = queryset.filter(**{f"{field}__isnull": False}).values_list(field, flat=True)
+    first = dates.order_by(field).first()
+    last = dates.order_by(f"-{field}").first()
+    if first is None:
+        return None, None
+    return timezone.localtime(first), timezone.localtime(last)
+
+
+class CappedPaginator(Paginator):
+    """Counts only a few pages past the one asked for.
+
+    Counting 49,000 articles on every view of the list costs more than showing
+    a page. Past `limit` rows the count stops, and the list says "more than".
+    """
+
+    lookahead = 10
+
+    def __init__(self, object_list, per_page, *args, page_number: int = 1, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.limit = (page_number + self.lookahead) * per_page
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.limit + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.limit
+
+
+class ArticleChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # What the columns show, for the page only: bylines and tags in two
+        # more queries, figures counted per row, and no bodies.
+        self.result_list = (
+            self.result_list.defer("body", "body_html", "excerpt", "url", "source_path")
+            .prefetch_related(
+                models.Prefetch("bylines", Byline.objects.select_related("author")),
+                models.Prefetch(
+                    "tagged_items",
+                    TaggedArticle.objects.select_related("tag").order_by("position", "id"),
+                ),
+            )
+            .annotate(figure_count=count_of(Figure, "article"))
+        )
+
+
+# List filters
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "狀態"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("draft", "草稿"),
+            ("published", "已發佈"),
+            ("scheduled", "已排程"),
+            ("hidden", "已隱藏"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "published":
+            return queryset.published()
+        if value == "scheduled":
+            return queryset.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        if value in {"draft", "hidden"}:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class YearFilter(admin.SimpleListFilter):
+    """Year of publication (Hong Kong time), and the articles without a date."""
+
+    title = "年份"
+    parameter_name = "year"
+    undated = "none"
+
+    def lookups(self, request, model_admin):
+        first, last = date_span(Article.objects.all(), "published_at")
+        years = (
+            [(str(year), str(year)) for year in range(last.year, first.year - 1, -1)]
+            if first
+            else []
+        )
+        return [*years, (self.undated, "未有日期")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.undated:
+            return queryset.filter(published_at__isnull=True)
+        if not value:
+            return queryset
+        try:
+            start = dt.datetime(int(value), 1, 1, tzinfo=timezone.get_current_timezone())
+            end = start.replace(year=start.year + 1)
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(published_at__gte=start, published_at__lt=end)
+
+
+class NameFilter(admin.ListFilter):
+    """A filter typed as a name: with thousands of tags or authors, a list of
+    links would be longer than the page."""
+
+    parameter_name = ""
+    placeholder = ""
+    template = "admin/articles/name_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        values = params.pop(self.parameter_name, [""])
+        self.value = values[-1].strip()
+        if self.value:
+            self.used_parameters[self.parameter_name] = self.value
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return [self.parameter_name]
+
+    def choices(self, changelist):
+        others = [
+            (name, value)
+            for name, value in changelist.params.items()
+            if name != self.parameter_name
+        ]
+        yield {
+            "name": self.parameter_name,
+            "value": self.value,
+            "placeholder": self.placeholder,
+            "others": others,
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+    def queryset(self, request, queryset):
+        return self.filter(queryset, self.value) if self.value else queryset
+
+    def filter(self, queryset, value):
+        raise NotImplementedError
+
+
+class AuthorFilter(NameFilter):
+    title = "作者"
+    parameter_name = "author"
+    placeholder = "作者名稱"
+
+    def filter(self, queryset, value):
+        bylines = Byline.objects.filter(author__name__icontains=value)
+        return queryset.filter(pk__in=bylines.values("article_id"))
+
+
+class TagFilter(NameFilter):
+    title = "標籤"
+    parameter_name = "tag"
+    placeholder = "標籤名稱"
+
+    def filter(self, queryset, value):
+        tag = find_tags([value]).get(value.lower())
+        if tag is None:
+            return queryset.none()
+        return queryset.filter(tagged_items__tag=tag)
+
+
+# The article form's inlines
+
+
+class FigureFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen: set[int] = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("position") is None:
+                continue
+            if data["position"] in seen:
+                raise ValidationError(
+                    "兩張圖片的次序都是 %(position)d。內文以次序放置圖片，每張圖片的次序要不同。",
+                    params={"position": data["position"]},
+                    code="duplicate_position",
+                )
+            seen.add(data["position"])
+
+
+class FigureInline(admin.TabularInline):
+    """Figures in their order. The image team hooks its upload form and
+    thumbnails in through `form` and `readonly_fields`."""
+
     model = Figure
+    form = forms.ModelForm
+    formset = FigureFormSet
+    fields = ["preview", "position", "caption", "credit", "alt", "image", "image_url"]
+    readonly_fields = ["preview"]
+    formfield_overrides = {
+        models.TextField: {"form_class": TextField, "widget": forms.Textarea(attrs={"rows": 3})},
+    }
     extra = 0
+
+    @admin.display(description="圖片")
+    def preview(self, figure):
+        if not figure.src:
+            return "—"
+        return format_html(
+            '<a href="{0}" target="_blank" rel="noopener">'
+            '<img src="{0}" alt="" width="160" loading="lazy" referrerpolicy="no-referrer"></a>',
+            figure.src,
+        )
 
 
 class VideoInline(admin.TabularInline):
     model = Video
+    fields = ["position", "url", "archived_url"]
     extra = 0
+
+
+class ArticlePreviewView(ArticleDetailView):
+    """The article as readers will see it, whatever its status."""
+
+    template_name = "admin/articles/article/preview.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Article.objects.select_related("section").prefetch_related(
+                "authors", "tags", "figures", "videos"
+            ),
+            pk=self.kwargs["pk"],
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        context = self.get_context_data(object=self.object, parts=self.object.body_parts())
+        response = self.render_to_response(context)
+        response["X-Robots-Tag"] = "noindex"
+        return response
 
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "number", "section", "published_at", "status"]
-    list_filter = ["status", "section"]
+    form = ArticleAdminForm
+    list_display = [
+        "title",
+        "number",
+        "section",
+        "byline",
+        "published_at",
+        "status_label",
+        "figure_count",
+        "tag_names",
+    ]
+    list_filter = [StatusFilter, "section", AuthorFilter, YearFilter, TagFilter]
     list_select_related = ["section"]
-    search_fields = ["=number", "title"]
+    date_hierarchy = "published_at"
+    search_fields = ["=number", "title"]  # see get_search_results
+    search_help_text = "輸入文章編號，或標題、內文、標籤中的字詞。"
+    show_full_result_count = False
+    autocomplete_fields = ["section"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [FigureInline, VideoInline]
+    actions = ["publish", "unpublish", "hide"]
+    object_history_template = "admin/articles/article/object_history.html"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "number", "section", "byline", "tag_names", "body"]}),
+        ("發佈", {"fields": ["status", "published_at", "last_updated", "version"]}),
+        (
+            "來源",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "wayback_link",
+                    "original_link",
+                    "source_path",
+                    "source_hash",
+                    "imported_at",
+                    "edited_at",
+                    "created_by",
+                    "created_at",
+                    "modified_at",
+                ],
+            },
+        ),
+    ]
     readonly_fields = [
-        "url",
-        "original_url",
+        "wayback_link",
+        "original_link",
         "source_path",
         "source_hash",
         "imported_at",
         "edited_at",
+        "created_by",
+        "created_at",
+        "modified_at",
     ]
-    inlines = [FigureInline, VideoInline]
+
+    # Permissions: who cannot publish may change only their own drafts.
+
+    def can_publish(self, request) -> bool:
+        return request.user.has_perm("articles.publish_article")
+
+    has_publish_permission = can_publish
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or self.can_publish(request) or self.is_own_draft(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or self.can_publish(request) or self.is_own_draft(request, obj)
+
+    def is_own_draft(self, request, obj) -> bool:
+        return obj.created_by_id == request.user.pk and obj.status == Article.Status.DRAFT
+
+    # The list
+
+    def get_changelist(self, request, **kwargs):
+        return ArticleChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        try:
+            page = max(int(request.GET.get(PAGE_VAR, 1)), 1)
+        except ValueError:
+            page = 1
+        return CappedPaginator(
+            queryset, per_page, orphans, allow_empty_first_page, page_number=page
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdecimal():
+            return queryset.filter(number=int(term)), False
+        return self.search_index(queryset, term), False
+
+    def search_index(self, queryset, term: str):
+        """The articles of `queryset` whose title, body or tags contain `term`.
+
+        Until the site's search index is merged this compares text; switched to
+        `Article.objects.search(term)`, it keeps this contract: a queryset of
+        the same articles, without duplicates.
+        """
+        for word in term.split():
+            tagged = TaggedArticle.objects.filter(tag__name__icontains=word)
+            queryset = queryset.filter(
+                Q(title__icontains=word)
+                | Q(body__icontains=word)
+                | Q(pk__in=tagged.values("content_object_id"))
+            )
+        return queryset
+
+    def action_checkbox(self, article):
+        # Django renders a widget template for each row's checkbox; written out
+        # here it costs a tenth as much on a page of 100 rows.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            article.pk,
+            f"選擇「{article.title}」",
+        )
+
+    @admin.display(description="作者")
+    def byline(self, article):
+        return format_html_join(
+            "、",
+            '<a href="?{}">{}</a>',
+            (
+                (urlencode({AuthorFilter.parameter_name: byline.author.name}), byline.author.name)
+                for byline in article.bylines.all()
+            ),
+        )
+
+    @admin.display(description="狀態", ordering="status")
+    def status_label(self, article):
+        if (
+            article.status == Article.Status.PUBLISHED
+            and article.published_at
+            and article.published_at > timezone.now()
+        ):
+            return "已排程"
+        return article.get_status_display()
+
+    @admin.display(description="圖片")
+    def figure_count(self, article):
+        return article.figure_count
+
+    @admin.display(description="標籤")
+    def tag_names(self, article):
+        return format_html_join(
+            "、",
+            '<a href="?{}">{}</a>',
+            (
+                (urlencode({TagFilter.parameter_name: row.tag.name}), row.tag.name)
+                for row in article.tagged_items.all()
+            ),
+        )
+
+    @admin.display(description="Wayback 存檔網址")
+    def wayback_link(self, article):
+        return link(article.url)
+
+    @admin.display(description="原網址")
+    def original_link(self, article):
+        return link(article.original_url)
+
+    # Bulk actions
+
+    @admin.action(description="發佈所選文章", permissions=["publish"])
+    def publish(self, request, queryset):
+        self.set_status(request, queryset, Article.Status.PUBLISHED)
+
+    @admin.action(description="取消發佈所選文章（改回草稿）", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        self.set_status(request, queryset, Article.Status.DRAFT)
+
+    @admin.action(description="隱藏所選文章（例如失敗的存檔）", permissions=["publish"])
+    def hide(self, request, queryset):
+        self.set_status(request, queryset, Article.Status.HIDDEN)
+
+    def set_status(self, request, queryset, status: str) -> None:
+        """Give the articles this status, marked as edited, each with a log entry."""
+        now = timezone.now()
+        changing = queryset.exclude(status=status)
+        with transaction.atomic():
+            logged = list(changing.select_related(None).only("pk", "title"))
+            if status == Article.Status.PUBLISHED:
+                # Written here, never dated: it is published now. An imported
+                # article without a date stays undated, as in the archive.
+                changing.filter(published_at__isnull=True, imported_at__isnull=True).update(
+                    published_at=now
+                )
+            count = changing.update(status=status, edited_at=now, modified_at=now)
+            LogEntry.objects.log_actions(
+                request.user.pk,
+                logged,
+                CHANGE,
+                change_message=[{"changed": {"fields": ["狀態"]}}],
+            )
+        label = Article.Status(status).label
+        self.message_user(request, f"{count} 篇文章已改為「{label}」。", messages.SUCCESS)
+
+    # The form
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.can_create_tags = request.user.has_perm("articles.add_tag")
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or self.has_change_permission(request, obj):
+            return self.fieldsets
+        # Read only: there is nothing to save, so no version to check.
+        main, (title, options), source = self.fieldsets
+        fields = [name for name in options["fields"] if name != "version"]
+        return [main, (title, {**options, "fields": fields}), source]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*self.readonly_fields]
+        if obj is not None:
+            fields.append("number")  # it is the article's address
+        if not self.can_publish(request):
+            fields.append("status")
+        return fields
+
+    def view_on_site(self, article):
+        if Article.objects.published().filter(pk=article.pk).exists():
+            return article.get_absolute_url()
+        return None
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        if obj.status != Article.Status.DRAFT and not self.can_publish(request):
+            raise PermissionDenied("只有編輯可以發佈或隱藏文章。")
+        if (
+            obj.status == Article.Status.PUBLISHED
+            and obj.published_at is None
+            and obj.imported_at is None
+        ):
+            obj.published_at = timezone.now()
+        form.snapshot = history.snapshot(obj) if change else None
+        # An untouched form does not save: opening and saving an article
+        # changes nothing, and does not mark it as edited.
+        if not change or form.has_changed():
+            obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        article = form.instance
+        if change and not form.has_changed() and any(f.has_changed() for f in formsets):
+            # Only figures or videos changed: the article still counts as edited.
+            article.save()
+        history.record(article, form.snapshot, history.snapshot(article), user=request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_preview" in request.POST:
+            return redirect("admin:articles_article_preview", obj.pk)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_preview" in request.POST:
+            return redirect("admin:articles_article_preview", obj.pk)
+        return super().response_change(request, obj)
+
+    # Preview and history
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("<path:object_id>/preview/", preview, name="articles_article_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id):
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404("沒有這篇文章")
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        return ArticlePreviewView.as_view()(request, pk=article.pk)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "object" in context:
+            revisions = context["object"].revisions.select_related("user")[:100]
+            context["revisions"] = [
+                (revision, history.revision_diff(revision)) for revision in revisions
+            ]
+        return response
 
 
-admin.site.register(Section)
-admin.site.register(Author)
-admin.site.register(Tag)
+def link(url: str):
+    if not url:
+        return "—"
+    return format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', url)
+
+
+# Tags, sections and authors
+
+
+class KeepsOldSlugs:
+    """A model admin whose objects have public pages by slug: a changed slug
+    leaves an alias (`alias_model`), and the old address redirects to the new."""
+
+    alias_model: type[models.Model]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "slug" in form.changed_data:
+            self.alias_model.objects.update_or_create(
+                slug=form.initial["slug"], defaults={"target": obj, **self.alias_values(form)}
+            )
+        # The new address may be one that redirected: it is a page again.
+        self.alias_model.objects.filter(slug=obj.slug).delete()
+
+    def alias_values(self, form) -> dict:
+        return {}
+
+
+class AliasInline(admin.TabularInline):
+    fields = ["slug", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+    verbose_name = "舊網址"
+    verbose_name_plural = "舊網址（會轉到現在的網址）"
+
+
+class TagAliasInline(AliasInline):
+    model = TagAlias
+    fields = ["name", "slug", "created_at"]
+    verbose_name = "別名"
+    verbose_name_plural = "別名（舊名稱與舊網址，會轉到這個標籤）"
+
+
+class SectionAliasInline(AliasInline):
+    model = SectionAlias
+
+
+class AuthorAliasInline(AliasInline):
+    model = AuthorAlias
+
+
+class MergeForm(forms.Form):
+    keep = forms.ModelChoiceField(
+        queryset=Tag.objects.none(),
+        label="保留哪一個標籤",
+        widget=forms.RadioSelect,
+        help_text="其他標籤的文章都會改用這個標籤；其他標籤變成它的別名，舊網址會轉到它的頁面。",
+    )
+
+    def __init__(self, *args, tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = tags
+        self.fields["keep"].label_from_instance = lambda tag: (
+            f"{tag.name}（{tag.article_count} 篇文章）"
+        )
+
+
+@admin.register(Tag)
+class TagAdmin(KeepsOldSlugs, admin.ModelAdmin):
+    alias_model = TagAlias
+    list_display = ["name", "slug", "article_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [TagAliasInline]
+    actions = ["merge"]
+    names_per_page = 20
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=count_of(TaggedArticle, "tag"))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(name__icontains=term) | Q(pk__in=aliased(term))), False
+
+    def alias_values(self, form):
+        return {"name": form.initial["name"]}
+
+    @admin.display(description="文章", ordering="article_count")
+    def article_count(self, tag):
+        return tag.article_count
+
+    @admin.action(description="合併所選標籤", permissions=["change", "delete"])
+    def merge(self, request, queryset):
+        tags = queryset.order_by("-article_count", "name")
+        if len(tags) < 2:
+            self.message_user(request, "請選擇最少兩個標籤來合併。", messages.WARNING)
+            return None
+        form = MergeForm(request.POST if "keep" in request.POST else None, tags=tags)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "合併標籤",
+                "opts": self.opts,
+                "form": form,
+                "tags": tags,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/articles/tag/merge.html", context)
+        keep = form.cleaned_data["keep"]
+        others = [tag for tag in tags if tag.pk != keep.pk]
+        with transaction.atomic():
+            self.log_deletions(request, others)
+            result = merge_tags(keep=keep, tags=others, user=request.user)
+            self.log_change(request, keep, f"合併了 {'、'.join(result.merged)}")
+        self.message_user(
+            request,
+            f"已把 {'、'.join(result.merged)} 合併到「{keep.name}」，"
+            f"{result.articles} 篇文章改用了「{keep.name}」。",
+            messages.SUCCESS,
+        )
+        return None
+
+    def get_urls(self):
+        names = self.admin_site.admin_view(self.names_view)
+        return [path("names/", names, name="articles_tag_names"), *super().get_urls()]
+
+    def names_view(self, request):
+        """Tag names for the article form's tag field, as Select2 reads them:
+        those that begin with what was typed first, then those that contain it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        term = request.GET.get("term", "").strip()
+        try:
+            page = max(int(request.GET.get("page") or 1), 1)
+        except ValueError:
+            page = 1
+        tags = Tag.objects.order_by(Lower("name"))
+        if term:
+            tags = (
+                tags.filter(Q(name__icontains=term) | Q(pk__in=aliased(term)))
+                .alias(later=models.Case(models.When(name__istartswith=term, then=0), default=1))
+                .order_by("later", Lower("name"))
+            )
+        start = (page - 1) * self.names_per_page
+        names = list(tags.values_list("name", flat=True)[start : start + self.names_per_page + 1])
+        return JsonResponse(
+            {
+                "results": [{"id": name, "text": name} for name in names[: self.names_per_page]],
+                "pagination": {"more": len(names) > self.names_per_page},
+            }
+        )
+
+
+def aliased(term: str):
+    """Ids of the tags with an old name (alias) that contains `term`."""
+    return TagAlias.objects.filter(name__icontains=term).values("target_id")
+
+
+@admin.register(Section)
+class SectionAdmin(KeepsOldSlugs, admin.ModelAdmin):
+    alias_model = SectionAlias
+    list_display = ["name", "slug", "article_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [SectionAliasInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=count_of(Article, "section"))
+
+    @admin.display(description="文章", ordering="article_count")
+    def article_count(self, section):
+        return section.article_count
+
+
+@admin.register(Author)
+class AuthorAdmin(KeepsOldSlugs, admin.ModelAdmin):
+    alias_model = AuthorAlias
+    list_display = ["name", "slug", "article_count", "has_avatar"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "bio", "avatar", "avatar_preview"]
+    readonly_fields = ["avatar_preview"]
+    inlines = [AuthorAliasInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=count_of(Byline, "author"))
+
+    @admin.display(description="文章", ordering="article_count")
+    def article_count(self, author):
+        return author.article_count
+
+    @admin.display(description="頭像", boolean=True)
+    def has_avatar(self, author):
+        return bool(author.avatar)
+
+    @admin.display(description="現在的頭像")
+    def avatar_preview(self, author):
+        if not author.avatar:
+            return "—"
+        return format_html('<img src="{}" alt="" width="96">', author.avatar.url)

@@ -1,13 +1,13 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.encoding import uri_to_iri
 from django.views.generic import DetailView, ListView
 
-from .models import Article, Author, Section, Tag
+from .models import Article, Author, AuthorAlias, Section, SectionAlias, Tag, TagAlias
 
 PAGE_SIZE = 20
 
@@ -76,7 +76,31 @@ class HomeView(ArticleListView):
     heading = "最新文章"
 
 
-class SectionView(ArticleListView):
+class OldSlugRedirectMixin:
+    """Answer the old slug of a renamed or merged tag, section or author with a
+    permanent redirect to its page now (see the admin's `KeepsOldSlugs`)."""
+
+    alias_model = None
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Http404:
+            alias = (
+                self.alias_model.objects.select_related("target")
+                .filter(slug=kwargs["slug"])
+                .first()
+            )
+            if alias is None:
+                raise
+            query = request.GET.urlencode()
+            url = alias.target.get_absolute_url()
+            return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+
+class SectionView(OldSlugRedirectMixin, ArticleListView):
+    alias_model = SectionAlias
+
     def get_queryset(self):
         self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
         return super().get_queryset().filter(section=self.section)
@@ -85,7 +109,9 @@ class SectionView(ArticleListView):
         return self.section.name
 
 
-class TagView(ArticleListView):
+class TagView(OldSlugRedirectMixin, ArticleListView):
+    alias_model = TagAlias
+
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return super().get_queryset().filter(tagged_items__tag=self.tag)
@@ -94,7 +120,9 @@ class TagView(ArticleListView):
         return f"標籤：{self.tag.name}"
 
 
-class AuthorView(ArticleListView):
+class AuthorView(OldSlugRedirectMixin, ArticleListView):
+    alias_model = AuthorAlias
+
     def get_queryset(self):
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return super().get_queryset().filter(bylines__author=self.author)

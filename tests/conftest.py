@@ -22,3 +22,10 @@ def seeds_dir(tmp_path) -> Path:
 @pytest.fixture
 def sample() -> Path:
     return SAMPLE
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Logging in users (admin_client, the admin tests' editors) would otherwise
+    # spend a second a test on deliberately slow password hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
