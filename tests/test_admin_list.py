@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.admin import CappedPaginator
+from articles.admin_list import CappedPaginator
 from articles.importer import import_seeds
 from articles.models import Article, Tag, TagAlias
 

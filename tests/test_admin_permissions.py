@@ -108,6 +108,12 @@ def test_contributor_cannot_change_anothers_draft(client, contributor):
     assert Article.objects.get(pk=other.pk).title == other.title
 
 
+def test_contributor_sees_the_figures_of_anothers_article_read_only(client, contributor):
+    other = make_article(figures=1)
+    html = client.get(change_url(other)).content.decode()
+    assert "第 1 張圖片。" in html and 'name="figures-0-caption"' not in html
+
+
 def test_contributor_cannot_change_their_article_once_published(client, own_draft):
     Article.objects.filter(pk=own_draft.pk).update(status=Article.Status.PUBLISHED)
     data = form_data(client.get(change_url(own_draft))) | {"title": "偷偷改"}

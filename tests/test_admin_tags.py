@@ -200,3 +200,29 @@ def test_tag_names_come_a_page_at_a_time(admin_client):
 
 def test_taggit_own_tag_admin_is_gone(admin_client):
     assert admin_client.get("/admin/taggit/tag/").status_code == 404
+
+
+def test_deleting_a_tag_marks_its_articles_edited(admin_client):
+    tagged = make_article(number=1, tags=["普京"])
+    other = make_article(number=2, tags=["香港"])
+    tag = Tag.objects.get(name="普京")
+    assert admin_client.post(f"{TAGS}{tag.pk}/delete/", {"post": "yes"}).status_code == 302
+    tagged.refresh_from_db()
+    other.refresh_from_db()
+    assert tagged.edited_at is not None and other.edited_at is None
+
+
+def test_deleting_sections_in_bulk_marks_their_articles_edited(admin_client):
+    section = make_section("眾聞")
+    article = make_article(section=section)
+    admin_client.post(
+        "/admin/articles/section/",
+        {
+            "action": "delete_selected",
+            "index": "0",
+            "_selected_action": [section.pk],
+            "post": "yes",
+        },
+    )
+    article.refresh_from_db()
+    assert article.section is None and article.edited_at is not None

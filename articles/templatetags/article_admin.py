@@ -2,19 +2,20 @@
 
 Django's `date_hierarchy` finds the years, months or days that occur by
 truncating the date of every article in the list: 0.6 s for 49,000 articles on
-SQLite, on every view of the list. Here the choices run from the list's first
-date to its last (two index lookups); in an archive published every day they
-are the same choices.
+SQLite, on every view of the list. Here the choices run from the first to the
+last date of the archive in the year or month chosen (two index lookups, and
+no more with filters or a search, which would each read every match): in an
+archive published every day, the same choices.
 """
 
 import datetime as dt
 
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from articles.admin import date_span
+from articles.admin_list import date_span
 
 register = template.Library()
 
@@ -34,7 +35,7 @@ def article_date_hierarchy(cl):
         )
 
     year, month, day = chosen.get("year"), chosen.get("month"), chosen.get("day")
-    first, last = date_span(cl.queryset, field)
+    first, last = date_span(within(cl.model._default_manager.all(), field, year, month), field)
     if not year and first and first.year == last.year:
         # As Django does: a list within one year (or month) opens at it.
         year = first.year
@@ -77,3 +78,17 @@ def article_date_hierarchy(cl):
 
 def date_format(date: dt.date, format_name: str) -> str:
     return capfirst(formats.date_format(date, format_name))
+
+
+def within(queryset, field: str, year: int | None, month: int | None):
+    """The rows of `queryset` in the year or month chosen (local time)."""
+    if not year:
+        return queryset
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(year, month or 1, 1, tzinfo=zone)
+    end = (
+        start.replace(year=year + month // 12, month=month % 12 + 1)
+        if month
+        else start.replace(year=year + 1)
+    )
+    return queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
