@@ -154,6 +154,7 @@ class ArticleAdmin(admin.ModelAdmin):
     show_full_result_count = False
     autocomplete_fields = ["section"]
     prepopulated_fields = {"slug": ["title"]}
+    radio_fields = {"status": admin.HORIZONTAL}
     inlines = [FigureInline, VideoInline]
     actions = ["publish", "unpublish", "hide"]
     object_history_template = "admin/articles/article/object_history.html"
