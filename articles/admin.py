@@ -35,7 +35,7 @@ from .admin_list import (
     YearFilter,
     count_of,
 )
-from .forms_admin import ArticleAdminForm, TextField
+from .forms_admin import ArticleAdminForm, TextareaField
 from .models import (
     Article,
     Author,
@@ -90,7 +90,10 @@ class FigureInline(admin.TabularInline):
     fields = ["preview", "position", "caption", "credit", "alt", "image", "image_url"]
     readonly_fields = ["preview"]
     formfield_overrides = {
-        models.TextField: {"form_class": TextField, "widget": forms.Textarea(attrs={"rows": 3})},
+        models.TextField: {
+            "form_class": TextareaField,
+            "widget": forms.Textarea(attrs={"rows": 3}),
+        },
     }
     extra = 0
 

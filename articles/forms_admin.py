@@ -17,7 +17,7 @@ from .tagging import clean_tag_names, find_tags, set_article_tags
 TAG_NAME_LENGTH = Tag._meta.get_field("name").max_length
 
 
-class TextField(forms.CharField):
+class TextareaField(forms.CharField):
     """Text as typed, with a browser's CRLF line ends made LF.
 
     Browsers send a textarea's lines ended with CRLF; without this, opening and
@@ -46,7 +46,7 @@ class TagSelect(AutocompleteSelectMultiple):
     url_name = "%s:articles_tag_names"
 
     def __init__(self, admin_site=admin.site, attrs=None):
-        attrs = {"data-tags": "true", "data-token-separators": '[",", "，", "、"]', **(attrs or {})}
+        attrs = {"data-tags": "true", "data-token-separators": '[",", "，"]', **(attrs or {})}
         super().__init__(Article._meta.get_field("tags"), admin_site, attrs=attrs)
 
     def optgroups(self, name, value, attr=None):
@@ -140,7 +140,7 @@ class ArticleAdminForm(forms.ModelForm):
             "published_at",
             "last_updated",
         ]
-        field_classes = {"body": TextField}
+        field_classes = {"body": TextareaField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

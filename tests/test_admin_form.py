@@ -295,3 +295,16 @@ def test_author_autocomplete_finds_authors(admin_client):
         {"term": "君", "app_label": "articles", "model_name": "article", "field_name": "authors"},
     )
     assert [item["text"] for item in response.json()["results"]] == ["何君健"]
+
+
+@pytest.mark.parametrize("figures", [1, 10])
+def test_change_form_queries_do_not_grow_with_figures(
+    admin_client, figures, django_assert_num_queries
+):
+    article = make_article(figures=figures, tags=["普京", "拜登"], authors=["何君健"])
+    admin_client.get(change_url(article))  # content types are cached after the first
+    # session, user, the article, its tags, its byline's authors (ids, then
+    # for the widget), figures, videos, whether readers can see it.
+    with django_assert_num_queries(9):
+        response = admin_client.get(change_url(article))
+    assert len(response.context["inline_admin_formsets"][0].formset.forms) == figures

@@ -164,7 +164,8 @@ def test_renamed_author_keeps_its_old_address(admin_client, client):
 def test_tag_list_counts_articles_and_finds_old_names(admin_client, putins):
     response = admin_client.get(TAGS + "?o=3")  # by article count
     rows = [(tag.name, tag.article_count) for tag in response.context["cl"].result_list]
-    assert rows[-2:] == [("普京", 2), ("putin", 2)] or rows[-2:] == [("putin", 2), ("普京", 2)]
+    assert [count for _, count in rows] == [1, 1, 1, 1, 2, 2]
+    assert set(rows[-2:]) == {("普京", 2), ("putin", 2)}
     merge(admin_client, "普京", "putin")
     found = admin_client.get(TAGS, {"q": "PUT"}).context["cl"].result_list
     assert [tag.name for tag in found] == ["Vladimir Putin", "普京"]
