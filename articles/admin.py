@@ -332,7 +332,7 @@ class ArticleAdmin(admin.ModelAdmin):
                 changing.filter(published_at__isnull=True, imported_at__isnull=True).update(
                     published_at=now
                 )
-            count = changing.update(status=status, edited_at=now, modified_at=now)
+            count = mark_edited(changing, status=status)
             LogEntry.objects.log_actions(
                 request.user.pk,
                 logged,
@@ -459,9 +459,14 @@ class ChangesArticles:
         super().delete_queryset(request, queryset)
 
 
-def mark_edited(articles) -> int:
+def mark_edited(articles, **changes) -> int:
+    """Write `changes` to the articles in bulk and mark them as edited.
+
+    A bulk update sends no model signals: whatever follows every change of an
+    article (such as retiring cached pages) is to be called here.
+    """
     now = timezone.now()
-    return articles.update(edited_at=now, modified_at=now)
+    return articles.update(edited_at=now, modified_at=now, **changes)
 
 
 class KeepsOldSlugs:

@@ -21,7 +21,7 @@ def snapshot(article: Article) -> dict[str, str | list[str]]:
     return {
         "title": title,
         "body": body,
-        "tags": [name for name in tags.values_list("tag__name", flat=True)],
+        "tags": list(tags.values_list("tag__name", flat=True)),
         "figures": [describe_figure(figure) for figure in figures],
     }
 
