@@ -115,24 +115,37 @@ class VideoInline(admin.TabularInline):
 
 
 class ArticlePreviewView(ArticleDetailView):
-    """The article as readers will see it, whatever its status."""
+    """The article as readers will see it, whatever its status.
+
+    The reader's view builds the page; this one only finds the article by id,
+    drafts included, and skips the redirect to the public address.
+    """
 
     template_name = "admin/articles/article/preview.html"
 
     def get_object(self, queryset=None):
         return get_object_or_404(
             Article.objects.select_related("section").prefetch_related(
-                "authors", "tags", "figures", "videos"
+                "authors",
+                "tags",
+                models.Prefetch("bylines", Byline.objects.select_related("author")),
+                models.Prefetch("tagged_items", TaggedArticle.objects.select_related("tag")),
+                "figures",
+                "videos",
             ),
             pk=self.kwargs["pk"],
         )
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        context = self.get_context_data(object=self.object, parts=self.object.body_parts())
-        response = self.render_to_response(context)
+        response = self.render_to_response(self.get_context_data(object=self.object))
         response["X-Robots-Tag"] = "noindex"
         return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("parts", self.object.body_parts())
+        return context
 
 
 @admin.register(Article)
