@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell scripts/find-python)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench bench-admin clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,9 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/import_bench.py
+
+bench-admin: setup
+	$(BIN)/python bench/admin_bench.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media staticfiles .pytest_cache

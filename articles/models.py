@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, JSONField, Max, Q, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -179,6 +180,17 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField("建立時間", auto_now_add=True)
     modified_at = models.DateTimeField("修改時間", auto_now=True)
+    # Who wrote the article in the admin: a contributor may edit only their own
+    # drafts. Imported articles have no creator.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="建立者",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -187,6 +199,7 @@ class Article(models.Model):
         verbose_name = "文章"
         verbose_name_plural = "文章"
         indexes = [models.Index(fields=["status", "-published_at", "-number"])]
+        permissions = [("publish_article", "可以發佈、取消發佈及隱藏文章")]
 
     def __str__(self):
         return self.title
@@ -399,3 +412,91 @@ class Video(models.Model):
     @property
     def info(self) -> VideoInfo:
         return describe(self.url)
+
+
+# Editing in the admin: old addresses kept after a rename or a merge, and what
+# each save changed.
+
+
+class SlugAlias(models.Model):
+    """An old address of a renamed or merged tag, section or author.
+
+    Its public page answers the old slug with a permanent redirect to `target`.
+    """
+
+    created_at = models.DateTimeField("建立時間", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class TagAlias(SlugAlias):
+    target = models.ForeignKey(
+        Tag, verbose_name="標籤", on_delete=models.CASCADE, related_name="aliases"
+    )
+    slug = models.SlugField("舊網址代號", max_length=100, unique=True, allow_unicode=True)
+    # The old name too: typed as a tag on an article, it means the target.
+    name = models.CharField("舊名稱", max_length=100)
+
+    class Meta(SlugAlias.Meta):
+        verbose_name = "標籤別名"
+        verbose_name_plural = "標籤別名"
+        indexes = [models.Index(Lower("name"), name="articles_tagalias_name_ci")]
+
+
+class SectionAlias(SlugAlias):
+    target = models.ForeignKey(
+        Section, verbose_name="欄目", on_delete=models.CASCADE, related_name="aliases"
+    )
+    slug = models.SlugField("舊網址代號", max_length=100, unique=True, allow_unicode=True)
+
+    class Meta(SlugAlias.Meta):
+        verbose_name = "欄目舊網址"
+        verbose_name_plural = "欄目舊網址"
+
+
+class AuthorAlias(SlugAlias):
+    target = models.ForeignKey(
+        Author, verbose_name="作者", on_delete=models.CASCADE, related_name="aliases"
+    )
+    slug = models.SlugField("舊網址代號", max_length=200, unique=True, allow_unicode=True)
+
+    class Meta(SlugAlias.Meta):
+        verbose_name = "作者舊網址"
+        verbose_name_plural = "作者舊網址"
+
+
+class Revision(models.Model):
+    """What one change in the admin did to an article.
+
+    `changes` maps each field that changed (title, body, tags, figures) to its
+    value before and after: `{"title": ["舊標題", "新標題"]}`.
+    """
+
+    article = models.ForeignKey(
+        Article, verbose_name="文章", on_delete=models.CASCADE, related_name="revisions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="使用者",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("時間", default=timezone.now)
+    note = models.CharField("說明", max_length=200, blank=True)
+    changes = models.JSONField("修改", default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "修訂"
+        verbose_name_plural = "修訂"
+        indexes = [models.Index(fields=["article", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.article_id} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,7 @@ import json
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,17 @@ from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
 from .caching import content_version
-from .models import Article, Author, Byline, Section, Tag, TaggedArticle
+from .models import (
+    Article,
+    Author,
+    AuthorAlias,
+    Byline,
+    Section,
+    SectionAlias,
+    Tag,
+    TagAlias,
+    TaggedArticle,
+)
 
 PAGE_SIZE = 20
 
@@ -89,7 +99,31 @@ class HomeView(ArticleListView):
     heading = "最新文章"
 
 
-class SectionView(ArticleListView):
+class OldSlugRedirectMixin:
+    """Answer the old slug of a renamed or merged tag, section or author with a
+    permanent redirect to its page now (see the admin's `KeepsOldSlugs`)."""
+
+    alias_model = None
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Http404:
+            alias = (
+                self.alias_model.objects.select_related("target")
+                .filter(slug=kwargs["slug"])
+                .first()
+            )
+            if alias is None:
+                raise
+            query = request.GET.urlencode()
+            url = alias.target.get_absolute_url()
+            return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+
+class SectionView(OldSlugRedirectMixin, ArticleListView):
+    alias_model = SectionAlias
+
     def get_queryset(self):
         self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
         return super().get_queryset().filter(section=self.section)
@@ -102,7 +136,9 @@ class SectionView(ArticleListView):
         return reverse("section-rss", kwargs=slug), reverse("section-atom", kwargs=slug)
 
 
-class TagView(ArticleListView):
+class TagView(OldSlugRedirectMixin, ArticleListView):
+    alias_model = TagAlias
+
     def get_queryset(self):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return super().get_queryset().filter(tagged_items__tag=self.tag)
@@ -115,7 +151,9 @@ class TagView(ArticleListView):
         return reverse("tag-rss", kwargs=slug), reverse("tag-atom", kwargs=slug)
 
 
-class AuthorView(ArticleListView):
+class AuthorView(OldSlugRedirectMixin, ArticleListView):
+    alias_model = AuthorAlias
+
     def get_queryset(self):
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return super().get_queryset().filter(bylines__author=self.author)
