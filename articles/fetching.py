@@ -25,10 +25,12 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from . import images
+from .caching import content_changed
 from .downloads import Downloader, DownloadError, Policy, parse_allowances
-from .models import Figure
+from .models import Article, Figure
 
 STATUSES = ("fetched", "failed", "skipped")
 PAGE_SIZE = 200
@@ -104,11 +106,20 @@ def iter_fetch(
         downloader = Downloader(policy_from_settings(), rate=rate)
     total = figures.count()
     # closing(): an exception here (an interrupt) ends the downloads at once.
-    with closing(_results(figures, downloader, workers)) as results:
-        for done, result in enumerate(results, start=1):
-            if progress:
-                progress(done, total)
-            yield result
+    fetched = 0
+    try:
+        with closing(_results(figures, downloader, workers)) as results:
+            for done, result in enumerate(results, start=1):
+                if progress:
+                    progress(done, total)
+                if result.status == "fetched":
+                    fetched += 1
+                    if fetched % PAGE_SIZE == 0:
+                        content_changed()  # readers see the new copies as they come
+                yield result
+    finally:
+        if fetched % PAGE_SIZE:
+            content_changed()
 
 
 def _results(figures: QuerySet, downloader: Downloader, workers: int) -> Iterator[FigureResult]:
@@ -199,6 +210,9 @@ def _record(outcome: _Outcome) -> FigureResult:
         result.status = "skipped"
         result.message = "the figure changed while its image was being fetched"
         return result
+    # The article's page now offers its own copies: its change time moves
+    # (Last-Modified, cached fragments), though no one edited it.
+    Article.objects.filter(pk=figure.article_id).update(modified_at=timezone.now())
     result.status = "fetched"
     result.width, result.height = figure.width, figure.height
     return result

@@ -56,6 +56,7 @@ def gunicorn(app: str, environment: dict, workers: int = 2):
             f"--workers={workers}",
             "--worker-class=sync",
             "--log-level=warning",
+            "--access-logfile=/dev/null",
         ],
         cwd=ROOT,
         env={**os.environ, **environment},

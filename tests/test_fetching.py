@@ -275,3 +275,18 @@ def test_a_passing_failure_clears_an_earlier_permanent_one(archive, image_server
     Figure.objects.filter(pk=archive["slow"].pk).update(fetch_error="HTTP 404 Not Found")
     fetch("--retry-failed", archive["slow"].article.number)
     assert Figure.objects.get(pk=archive["slow"].pk).fetch_error == ""
+
+
+def test_readers_see_the_fetched_copy_at_once(image_server, fetch_settings, client):
+    article = new_article(figures=0)
+    path = archived_path("one.jpg")
+    image_server.add(path, body=imagefiles.jpeg((480, 320)))
+    figure = add_figure(article, image_url=image_server.url(path))
+    article.refresh_from_db()
+    before = article.modified_at
+    assert "/media/" not in client.get(article.get_absolute_url()).content.decode()  # cached
+    fetch()
+    article.refresh_from_db()
+    assert article.modified_at > before  # Last-Modified moves
+    figure.refresh_from_db()
+    assert figure.image.url in client.get(article.get_absolute_url()).content.decode()
