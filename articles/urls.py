@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("article/<int:number>/<str:slug>/", views.ArticleDetailView.as_view(), name="article"),
     # Any other address of an article — no slug, an old or lost one, the
     # original site's two-part paths — is redirected to the one above.
