@@ -17,13 +17,16 @@ One piece list per field (title, tags, captions, body) is stored in a
   (`array_to_tsvector`, so no text search parser or locale can re-cut them) with
   a GIN index. The index finds the articles holding every piece of the query;
   for a run of three or more characters, `strpos` on the stored pieces then
-  checks that they stand together, which is the same rule FTS5 applies.
+  checks that they stand together, which is the same rule FTS5 applies. Both
+  steps run in a SQL function (migration 0002) that keeps the planner on the index.
 
-Ranking is the same SQL on both: a match in the title counts 4, in the tags 2,
-in a caption 1, summed over the query's terms; body-only matches count 0; ties
-go to the newest article. (A frequency-based score — bm25, `ts_rank` — was
-measured and rejected: on PostgreSQL it reads every matching article's whole
-vector, ~30 µs each, 270 ms for a common character in 10,000 articles.)
+Ranking gives the same numbers on both: a term found in the title counts 4, in
+the tags 2, in a caption 1, summed over the query's terms (FTS5 column filters
+on SQLite, `strpos` on the short stored fields on PostgreSQL); body-only
+matches count 0; ties go to the newest article. A frequency score (bm25,
+`ts_rank`) was measured and left out: on PostgreSQL it reads every matching
+article's whole vector out of TOAST, ~30 µs each, 270 ms for a common
+character in 10,000 articles.
 
 Keeping the index in step: the importer calls `index_articles()` for every
 article it creates or updates, in the batch's transaction; `Article.save()`
@@ -79,8 +82,8 @@ MAX_TERMS = 16
 # Points for a term found in each field; the body counts nothing more than a match.
 FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
-# PostgreSQL only: the GIN-indexed tsvector of a document's pieces (migration 0002).
-VECTOR_COLUMN = "vector"
+# PostgreSQL only (migration 0002): the function that finds matching documents.
+MATCHES_FUNCTION = "articles_searchdocument_matches"
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -311,17 +314,14 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
             for field in FIELD_WEIGHTS
         }
     elif connection.vendor == "postgresql":
-        # The GIN index finds articles holding every piece; a term of several
-        # pieces must also stand together in one field.
-        conditions, params = [f"{quote(VECTOR_COLUMN)} @@ %s::tsquery"], [_tsquery(query)]
-        fields = [quote(field.column) for field in SearchDocument.text_fields()]
-        for term in query.terms:
-            if len(term) > 1:
-                conditions.append(
-                    "(" + " OR ".join(f"strpos({field}, %s) > 0" for field in fields) + ")"
-                )
-                params += [_phrase(term)] * len(fields)
-        matches = RawSQL(f"SELECT {key} FROM {table} WHERE {' AND '.join(conditions)}", params)
+        # The function (migration 0002) finds the articles holding every piece
+        # through the GIN index, then checks that a term of several pieces
+        # stands together in one field.
+        phrases = [_phrase(term) for term in query.terms if len(term) > 1]
+        matches = RawSQL(
+            f"SELECT {quote(MATCHES_FUNCTION)}(%s::tsquery, %s::text[])",
+            [_tsquery(query), phrases],
+        )
         # Title, tags and captions are short and stored in the row.
         in_field = {
             (term, field): GreaterThan(

@@ -1,24 +1,28 @@
 """How fast search answers on an archive, against `LIKE '%q%'` on the same data.
 
-Generates N archive-shaped seed files, imports them into a fresh database
-(SQLite file by default, or --database-url), then, in the same run:
+Generates N archive-shaped seed files, then, in the same run:
 
-1. indexing: the import's files/s, and the time to rebuild every search
-   document (`search.rebuild_index`), per article and as a share of the import;
-2. each query through `Article.objects.published().search()` (a page of 21,
-   the view's lists prefetched), through the view (`/search/?q=`, whole page
-   with excerpts, Django's test client), and through the baseline: published
-   articles whose title or body contains the query (`LIKE '%q%'`), a page of 21
-   in date order — what a site without a search index would run.
+1. what indexing costs the import: the files are imported into two fresh
+   databases, once as usual and once with `search.index_articles` replaced by
+   a no-op (each import in a fresh process, as `import_bench.py` does); then
+   the time `index_articles` takes per article, on an emptied index;
+2. each query, on the indexed database, through `search()` (a page of 21 ids,
+   as the view fetches them), through the view (`/search/?q=`, the whole page
+   with its excerpts, Django's test client; the home page, 20 cards without
+   search, is the yardstick for rendering) and through the baseline:
+   published articles whose title or body contains the query (`LIKE '%q%'`),
+   a page of 21 in date order — what a site without a search index would run.
 
-It prints median and p99 ms per query and the baseline's ratio to each.
+It prints median and p99 ms per query and the baseline's ratio to `search()`.
 
     .venv/bin/python bench/search_bench.py [--files 10000] [--database-url URL]
 """
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.seedfiles import write_archive  # noqa: E402
 
 QUERIES = [
     ("2 characters", "普京"),
@@ -39,16 +45,61 @@ QUERIES = [
 ]
 
 
-def fresh_database(url: str | None, workdir: Path) -> str:
+IMPORT = """
+import json, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from articles import search
+from articles.importer import discover, iter_import
+if sys.argv[2] == "without":
+    search.index_articles = lambda ids, **options: None
+call_command("migrate", verbosity=0)
+files = discover([sys.argv[1]])
+started = time.perf_counter()
+for result in iter_import(files):
+    pass
+print(json.dumps({"seconds": time.perf_counter() - started, "files": len(files)}))
+"""
+
+
+def fresh_database(url: str | None, workdir: Path, name: str) -> str:
     if url is None:
-        return f"sqlite:///{workdir / 'search.sqlite3'}"
+        return f"sqlite:///{workdir / (name + '.sqlite3')}"
     import psycopg
 
     base, _, _ = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute('DROP DATABASE IF EXISTS "newsroom_search_bench"')
-        connection.execute('CREATE DATABASE "newsroom_search_bench"')
-    return f"{base}/newsroom_search_bench"
+        connection.execute(f'DROP DATABASE IF EXISTS "newsroom_search_bench_{name}"')
+        connection.execute(f'CREATE DATABASE "newsroom_search_bench_{name}"')
+    return f"{base}/newsroom_search_bench_{name}"
+
+
+def drop_databases(url: str | None) -> None:
+    if url is None:
+        return
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        for name in ("with", "without"):
+            connection.execute(f'DROP DATABASE IF EXISTS "newsroom_search_bench_{name}"')
+
+
+def run_import(folder: Path, database_url: str, indexing: str) -> float:
+    """Files per second of an import in a fresh process."""
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings"}
+    environment.update(DATABASE_URL=database_url, DEBUG="false")
+    output = subprocess.run(
+        [sys.executable, "-c", IMPORT, str(folder), indexing],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    return result["files"] / result["seconds"]
 
 
 def timed(function, runs: int) -> tuple[float, float]:
@@ -67,65 +118,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a SQLite file)")
-    parser.add_argument("--runs", type=int, default=50, help="timed runs per query and way")
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per query and way")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="newsroom-search-bench-") as tmp:
         workdir = Path(tmp)
-        os.environ["DATABASE_URL"] = fresh_database(args.database_url, workdir)
+        print(f"generating {args.files:,} archive-shaped seed files ...", flush=True)
+        write_archive(workdir / "seeds", args.files)
+        plain = run_import(
+            workdir / "seeds", fresh_database(args.database_url, workdir, "without"), "without"
+        )
+        indexed_url = fresh_database(args.database_url, workdir, "with")
+        indexed = run_import(workdir / "seeds", indexed_url, "with")
+
+        os.environ["DATABASE_URL"] = indexed_url
         os.environ["DEBUG"] = "false"  # no query log, as in production
         os.environ["ALLOWED_HOSTS"] = "testserver"
         os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
         import django
 
         django.setup()
-        from django.core.management import call_command
         from django.db import connection
         from django.db.models import Q
         from django.test import Client
 
         from articles import search
-        from articles.importer import discover, iter_import
         from articles.models import Article, SearchDocument
-        from tests.seedfiles import write_archive
 
-        print(f"generating {args.files:,} archive-shaped seed files ...", flush=True)
-        write_archive(workdir / "seeds", args.files)
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        for _ in iter_import(discover([workdir / "seeds"])):
-            pass
-        import_seconds = time.perf_counter() - started
         articles = Article.objects.count()
-        started = time.perf_counter()
-        search.rebuild_index()
-        index_seconds = time.perf_counter() - started
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-
-        database = connection.vendor
-        print(f"\n{articles:,} articles ({args.files:,} files), {database}")
-        print(
-            f"  import with search indexing: {args.files / import_seconds:6.0f} files/s "
-            f"({import_seconds:.1f} s)"
-        )
-        per_article = index_seconds / articles * 1000
-        share = index_seconds / import_seconds
-        print(
-            f"  rebuilding every search document: {per_article:.2f} ms per article "
-            f"({index_seconds:.1f} s), {share:.0%} of the import's time"
-        )
         assert SearchDocument.objects.count() == articles
+        ids = list(Article.objects.order_by("pk").values_list("pk", flat=True))
+        SearchDocument.objects.all().delete()
+        started = time.perf_counter()
+        for start in range(0, len(ids), 64):  # the importer's batches
+            search.index_articles(ids[start : start + 64])
+        per_article = (time.perf_counter() - started) / articles * 1000
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+        print(f"\n{articles:,} articles ({args.files:,} files), {connection.vendor}")
+        print(f"  import without search indexing: {plain:6.0f} files/s")
+        print(
+            f"  import with search indexing:    {indexed:6.0f} files/s "
+            f"(ratio {indexed / plain:.2f})"
+        )
+        print(f"  index_articles: {per_article:.2f} ms per article, in batches of 64")
 
         client = Client()
         page = 21  # the view fetches one more than it shows
 
-        def through_queryset(text):
-            return lambda: list(Article.objects.published().search(text).for_list()[:page])
+        def through_search(text):
+            return lambda: list(
+                Article.objects.published().search(text).values_list("pk", flat=True)[:page]
+            )
 
         def through_view(text):
             def get():
@@ -138,31 +183,28 @@ def main() -> None:
             return lambda: list(
                 Article.objects.published()
                 .filter(Q(title__contains=text) | Q(body__contains=text))
-                .for_list()[:page]
+                .values_list("pk", flat=True)[:page]
             )
 
-        print(f"\n  ms per query, median / p99 of {args.runs} runs; ratio = LIKE / search")
+        home = timed(lambda: client.get("/"), args.runs)
+        print(f"\n  home page (20 cards, no search): {home[0]:.2f} / {home[1]:.2f} ms")
+        print(f"  ms per query, median / p99 of {args.runs} runs; ratio = LIKE / search()")
         print(
             f"  {'query':<24} {'hits':>6}  {'search()':>15}  {'view':>15}  "
             f"{'LIKE':>15}  {'ratio':>6}"
         )
         for label, text in QUERIES:
             hits = Article.objects.published().search(text).count()
-            queryset = timed(through_queryset(text), args.runs)
+            found = timed(through_search(text), args.runs)
             view = timed(through_view(text), args.runs)
             like = timed(through_like(text), max(args.runs // 5, 5))
             print(
                 f"  {label + ' ' + text:<24} {hits:>6}  "
-                f"{queryset[0]:6.2f} / {queryset[1]:6.2f}  {view[0]:6.2f} / {view[1]:6.2f}  "
-                f"{like[0]:6.2f} / {like[1]:6.2f}  {like[0] / queryset[0]:6.1f}"
+                f"{found[0]:6.2f} / {found[1]:6.2f}  {view[0]:6.2f} / {view[1]:6.2f}  "
+                f"{like[0]:6.2f} / {like[1]:6.2f}  {like[0] / found[0]:6.1f}"
             )
-        if connection.vendor == "postgresql":
-            connection.close()
-            import psycopg
-
-            base, _, _ = args.database_url.rpartition("/")
-            with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-                admin.execute('DROP DATABASE IF EXISTS "newsroom_search_bench"')
+        connection.close()
+    drop_databases(args.database_url)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,26 @@ ALTER TABLE {TABLE} ADD COLUMN vector tsvector GENERATED ALWAYS AS (
 """
 POSTGRESQL_INDEX = f"CREATE INDEX {TABLE}_vector ON {TABLE} USING gin (vector)"
 
+# The ids of the documents holding every piece of `query`, where each of
+# `phrases` (' a b ') stands in one field. The planner prices a sequential scan
+# by the table's own pages, not by the vector each row would read from TOAST,
+# so for a common word it would read every vector (~140 ms at 10,000 articles)
+# rather than use the GIN index (~5 ms): the function keeps it to the index.
+POSTGRESQL_FUNCTION = f"""
+CREATE FUNCTION {TABLE}_matches(query tsquery, phrases text[]) RETURNS SETOF bigint
+LANGUAGE sql STABLE PARALLEL SAFE ROWS 1000
+SET enable_seqscan = off
+AS $$
+    SELECT rowid FROM {TABLE}
+    WHERE vector @@ query
+    AND NOT EXISTS (
+        SELECT FROM unnest(phrases) AS phrase
+        WHERE strpos(title, phrase) = 0 AND strpos(tags, phrase) = 0
+        AND strpos(captions, phrase) = 0 AND strpos(body, phrase) = 0
+    )
+$$
+"""
+
 
 def create_table(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
@@ -39,12 +59,15 @@ def create_table(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRESQL_VECTOR)
         schema_editor.execute(POSTGRESQL_INDEX)
+        schema_editor.execute(POSTGRESQL_FUNCTION)
 
 
 def drop_table(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(f"DROP TABLE {TABLE}")
     else:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP FUNCTION {TABLE}_matches(tsquery, text[])")
         schema_editor.delete_model(apps.get_model("articles", "SearchDocument"))
 
 
