@@ -25,7 +25,7 @@ from django.db import DatabaseError, connection, models, reset_queries, transact
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import images
+from . import images, search
 from .caching import content_changed
 from .models import (
     Article,
@@ -350,6 +350,13 @@ class _Writer:
                 result.status = "updated"
         if related_changed:
             Article.objects.filter(number__in=related_changed).update(modified_at=now)
+
+        # Search documents of what was written, in this batch's transaction.
+        written = {r.number for r in results.values() if r.status in ("created", "updated")}
+        search.index_articles(
+            [row["id"] for row, _ in created]
+            + [article.pk for article, _ in updated if article.number in written]
+        )
         return results
 
     def _write_related(self, created, updated, author_ids, tag_ids) -> set[int]:

@@ -116,6 +116,11 @@ def render_body(body: str) -> str:
     )
 
 
+def plain_text(body_html: str) -> str:
+    """A rendered body as plain text: tags and markers dropped, entities decoded."""
+    return html.unescape(TAGS.sub("", BREAKS.sub(" ", body_html)))
+
+
 def excerpt(body_html: str, length: int = EXCERPT_LENGTH) -> str:
     """The first words of a rendered body as plain text."""
     text = TAGS.sub("", BREAKS.sub(" ", body_html))

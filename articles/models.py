@@ -125,6 +125,13 @@ class ArticleQuerySet(models.QuerySet):
             .defer("body", "body_html", "url", "source_path", "source_hash")
         )
 
+    def search(self, query: str):
+        """Articles matching a reader's search query, best matches first, annotated
+        with `search_score` (see articles/search.py). An empty query matches nothing."""
+        from . import search
+
+        return search.search_articles(self, query)
+
 
 class Article(models.Model):
     class Status(models.TextChoices):
@@ -209,20 +216,22 @@ class Article(models.Model):
 
         The importer writes in bulk and never calls this, so an article saved
         here is one a person changed, and a later import will not overwrite it.
+        Its search document is updated too; figures or tags saved after it need
+        `search.index_articles([article.pk])`.
         """
         self.body_html = markup.render_body(self.body)
         self.excerpt = markup.excerpt(self.body_html)
         self.slug = self.slug or unicode_slug(self.title, fallback="article")
         self.edited_at = timezone.now()
         if self.number is not None:
-            return super().save(*args, **kwargs)
+            return self._save_and_index(*args, **kwargs)
         # A new article takes the next free number; if another save took it
         # first, the unique constraint says so and the next one is tried.
         for attempt in range(5):
             self.number = (Article.objects.aggregate(last=Max("number"))["last"] or 0) + 1
             try:
                 with transaction.atomic():
-                    return super().save(*args, **kwargs)
+                    return self._save_and_index(*args, **kwargs)
             except IntegrityError:
                 taken = Article.objects.filter(number=self.number).exists()
                 self.number = None
@@ -232,6 +241,14 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("article", kwargs={"number": self.number, "slug": self.slug})
+
+    def _save_and_index(self, *args, **kwargs):
+        # Readers' search changes with the article, in the same transaction.
+        from . import search
+
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            search.index_articles([self.pk])
 
     @property
     def lead_figure(self) -> "Figure | None":
@@ -500,3 +517,37 @@ class Revision(models.Model):
 
     def __str__(self):
         return f"{self.article_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SearchDocument(models.Model):
+    """An article as search sees it: the search pieces of each field (articles/search.py).
+
+    On SQLite this table is an FTS5 virtual table whose rowid is the article's
+    id; on PostgreSQL a plain table with a GIN-indexed tsvector of the pieces.
+    Both are made by migration 0005_search, not from these fields: a change here
+    needs a hand-written migration that recreates the table, then
+    `manage.py rebuild_search_index`.
+    """
+
+    article = models.OneToOneField(
+        Article,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_document",
+        db_column="rowid",
+    )
+    title = models.TextField(blank=True)
+    tags = models.TextField(blank=True)
+    captions = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "搜尋文件"
+        verbose_name_plural = "搜尋文件"
+
+    def __str__(self):
+        return str(self.article_id)
+
+    @classmethod
+    def text_fields(cls) -> list[models.Field]:
+        return [cls._meta.get_field(name) for name in ("title", "tags", "captions", "body")]

@@ -13,6 +13,7 @@ from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
+from . import search
 from .caching import content_version
 from .models import (
     Article,
@@ -205,6 +206,35 @@ class UndatedView(ArticleListView):
 
     def get_queryset(self):
         return super().get_queryset().filter(published_at__isnull=True)
+
+
+class SearchView(ArticleListView):
+    """Published articles matching `?q=`, best matches first, with the matched
+    words marked in an excerpt (articles/search.py). No query, no results."""
+
+    template_name = "articles/search.html"
+
+    def get_queryset(self):
+        self.query = self.request.GET.get("q", "").strip()[: search.MAX_QUERY]
+        if not self.query:
+            return Article.objects.none()
+        # A page of ids first, then their articles: sorting whole rows would make
+        # SQLite read past every match's body to the columns stored after it.
+        return Article.objects.published().search(self.query).values_list("pk", flat=True)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, ids, is_paginated = super().paginate_queryset(queryset, page_size)
+        # Every field: the excerpt around a match comes from the body.
+        found = super().get_queryset().filter(pk__in=ids).defer(None).in_bulk()
+        return paginator, page, [found[pk] for pk in ids], is_paginated
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(query=self.query, **kwargs)
+        context["results"] = search.results(context["articles"], self.query)
+        return context
+
+    def get_heading(self):
+        return f"搜尋：{self.query}" if self.query else "搜尋"
 
 
 class ArticleDetailView(DetailView):

@@ -1,0 +1,473 @@
+import datetime as dt
+import importlib
+import random
+
+import pytest
+from django.apps import apps as django_apps
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from articles import search
+from articles.importer import import_seeds
+from articles.models import Article, Figure, SearchDocument, Tag
+from articles.search import BOUNDARY, fold, highlight, parse_query, pieces
+
+from .seedfiles import CHARACTERS, figure_html, write_archive, write_seed
+
+pytestmark = pytest.mark.django_db
+
+# -- Pieces, folding and queries (no database) ----------------------------------
+
+
+def test_chinese_is_cut_into_overlapping_pairs_then_each_character_once():
+    assert pieces("普京與拜登") == " 普京 京与 与拜 拜登 与 京 拜 普 登 "
+
+
+def test_a_single_character_run_is_listed_but_makes_no_pair():
+    assert pieces("京。") == " 京 "
+
+
+def test_latin_words_are_lower_cased_and_numbers_kept_apart():
+    assert pieces("Vladimir PUTIN, COVID-19 2021年") == " vladimir putin covid 19 2021 年 "
+
+
+def test_full_width_latin_is_folded_to_ascii():
+    assert pieces("ＣＯＶＩＤ－１９") == pieces("covid-19") == " covid 19 "
+
+
+def test_traditional_hk_and_simplified_spellings_fold_together():
+    assert fold("烏克蘭") == fold("乌克兰") == "乌克兰"
+    assert fold("衞生") == fold("衛生") == fold("卫生")
+    assert fold("頭髮") == fold("头发")
+
+
+def test_folding_is_one_character_for_one():
+    text = "拜登、普京第二次峰會　謀化解烏克蘭危機 ＣＯＶＩＤ Putin"
+    assert len(fold(text)) == len(text)
+
+
+def test_runs_meeting_at_the_same_character_are_kept_apart():
+    # Without the boundary, 香港 and 港人 would look adjacent: a match for 香港人.
+    assert f"香港 {BOUNDARY} 港人" in pieces("香港。港人")
+    assert BOUNDARY not in pieces("香港。市民")
+
+
+def test_a_chinese_run_in_a_query_is_one_term_of_adjacent_pairs():
+    assert parse_query("烏克蘭危機").terms == (("乌克", "克兰", "兰危", "危机"),)
+    assert parse_query("普京").terms == (("普京",),)
+    assert parse_query("京").terms == (("京",),)
+
+
+def test_query_words_are_anded_and_latin_parts_of_a_word_stay_together():
+    assert parse_query("普京  PUTIN covid-19疫苗").terms == (
+        ("普京",),
+        ("putin",),
+        ("covid", "19"),
+        ("疫苗",),
+    )
+
+
+@pytest.mark.parametrize("text", ["", "   ", "***", '"" -- ()', "。，！"])
+def test_a_query_without_words_is_empty(text):
+    assert not parse_query(text)
+
+
+def test_query_syntax_characters_are_only_punctuation():
+    query = parse_query('"普京" OR * NEAR(拜登, 2) -putin {title}: ^x')
+    assert query.terms == (("普京",), ("or",), ("near",), ("拜登",), ("2",), ("putin",), ("title",), ("x",))  # fmt: skip
+    assert all(piece.isalnum() for term in query.terms for piece in term)
+
+
+def test_very_long_queries_are_cut_short():
+    query = parse_query(" ".join(f"詞{n:03d}" for n in range(500)))
+    assert len(query.terms) == search.MAX_TERMS
+    assert len(parse_query("普" * 10_000).terms[0]) == search.MAX_QUERY - 1
+
+
+def test_highlight_marks_every_match_around_the_first():
+    excerpt = highlight(
+        "前言。美國總統拜登和俄羅斯總統普京周二晚會面，普京說。", parse_query("普京")
+    )
+    assert (
+        excerpt
+        == "前言。美國總統拜登和俄羅斯總統<mark>普京</mark>周二晚會面，<mark>普京</mark>說。"
+    )
+
+
+def test_highlight_marks_traditional_text_for_a_simplified_query():
+    assert highlight("化解烏克蘭危機", parse_query("乌克兰")) == "化解<mark>烏克蘭</mark>危機"
+
+
+def test_highlight_marks_whole_english_words_in_any_case():
+    excerpt = highlight("Putin and Putinism; PUTIN.", parse_query("putin"))
+    assert excerpt == "<mark>Putin</mark> and Putinism; <mark>PUTIN</mark>."
+
+
+def test_highlight_escapes_the_text_around_and_inside_marks():
+    excerpt = highlight('<script>alert("普京")</script> & 普京', parse_query("普京"))
+    assert excerpt == (
+        "&lt;script&gt;alert(&quot;<mark>普京</mark>&quot;)&lt;/script&gt; &amp; <mark>普京</mark>"
+    )
+
+
+def test_highlight_cuts_a_window_around_the_first_match():
+    text = "甲" * 300 + "普京" + "乙" * 300
+    excerpt = highlight(text, parse_query("普京"), length=40)
+    assert excerpt.startswith("…甲") and excerpt.endswith("乙…")
+    assert "<mark>普京</mark>" in excerpt
+    assert len(excerpt.replace("<mark>", "").replace("</mark>", "")) == 42
+
+
+def test_highlight_of_text_without_the_words_is_none():
+    assert highlight("美國總統拜登", parse_query("普京")) is None
+
+
+# -- The database: a tiny factory ------------------------------------------------
+
+
+def make_article(
+    title="標題", body="內文。", *, captions=(), tags=(), status="published", days_ago=10
+):
+    """An article written by an editor, then its figures and tags, then reindexed."""
+    article = Article(
+        title=title,
+        body=body,
+        status=status,
+        published_at=timezone.now() - dt.timedelta(days=days_ago),
+    )
+    article.save()
+    for position, caption in enumerate(captions, start=1):
+        Figure.objects.create(article=article, position=position, caption=caption)
+    if tags:
+        article.tags.add(*tags)
+    if captions or tags:
+        search.index_articles([article.pk])
+    return article
+
+
+def found(query, queryset=None):
+    queryset = Article.objects.published() if queryset is None else queryset
+    return list(queryset.search(query).values_list("title", flat=True))
+
+
+def test_two_character_word_finds_exactly_the_articles_containing_it():
+    make_article("有普京", "美國總統拜登和俄羅斯總統普京周二晚舉行視像會議。")
+    make_article("普京在標題")
+    make_article("分開", "普通話。京劇。")  # both characters, never together
+    make_article("倒轉", "京普兩字。")
+    make_article("尾巴", "會見普")
+    assert sorted(found("普京")) == ["普京在標題", "有普京"]
+
+
+def test_one_character_finds_it_anywhere_even_at_the_end_of_a_run():
+    make_article("中間", "北京大學。")
+    make_article("結尾", "我在北京。")
+    make_article("單獨", "京。")
+    make_article("沒有", "上海。")
+    assert sorted(found("京")) == ["中間", "單獨", "結尾"]
+
+
+def test_a_long_query_matches_only_as_a_whole():
+    make_article("整句", "拜登謀化解烏克蘭危機。")
+    make_article("拆開", "烏克蘭的危機。")
+    make_article("倒序", "危機在烏克蘭。")
+    make_article("跨句", "烏克蘭。蘭危機")
+    assert found("烏克蘭危機") == ["整句"]
+
+
+def test_runs_that_meet_at_a_character_do_not_make_a_phrase():
+    make_article("兩句", "他住在香港。港人很多。")
+    make_article("一句", "香港人很多。")
+    assert found("香港人") == ["一句"]
+
+
+def test_simplified_query_finds_traditional_text():
+    make_article("傳統", "化解烏克蘭危機。")
+    make_article("香港寫法", "衞生署公佈。")
+    assert found("乌克兰") == ["傳統"]
+    assert found("卫生署") == ["香港寫法"]
+    assert found("衛生署") == ["香港寫法"]
+
+
+@pytest.mark.parametrize("query", ["putin", "PUTIN", "Putin", "ＰＵＴＩＮ"])
+def test_english_words_match_whatever_their_case(query):
+    make_article("英文", "Vladimir Putin met Biden.")
+    make_article("部分", "Putinism is a word.")
+    assert found(query) == ["英文"]
+
+
+def test_every_word_of_a_query_must_match():
+    make_article("兩者", "普京與拜登會面。")
+    make_article("一個", "普京會面。")
+    assert found("普京 拜登") == ["兩者"]
+    assert found("拜登 普京") == ["兩者"]
+
+
+def test_caption_only_and_tag_only_matches_are_found():
+    make_article("說明", "內文沒有。", captions=["北約峰會。美聯社"])
+    make_article("標籤", "內文沒有。", tags=["北約"])
+    make_article("都沒有", "內文沒有。")
+    assert sorted(found("北約")) == ["標籤", "說明"]
+    assert found("美聯社") == ["說明"]
+
+
+def test_title_matches_come_first_then_tags_captions_and_body():
+    # Newest first would give the opposite order.
+    make_article("內文", "談到北約。", days_ago=1)
+    make_article("說明", "無關。", captions=["北約峰會"], days_ago=2)
+    make_article("標籤", "無關。", tags=["北約"], days_ago=3)
+    make_article("北約東擴", "無關。", days_ago=4)
+    assert found("北約") == ["北約東擴", "標籤", "說明", "內文"]
+    scores = Article.objects.search("北約").values_list("search_score", flat=True)
+    assert list(scores) == [4, 2, 1, 0]
+
+
+def test_equal_matches_come_newest_first():
+    make_article("舊", "北約。", days_ago=30)
+    make_article("新", "北約。", days_ago=1)
+    make_article("中", "北約。", days_ago=10)
+    assert found("北約") == ["新", "中", "舊"]
+
+
+def test_matches_in_more_places_and_for_more_words_rank_higher():
+    make_article("只在內文", "普京與拜登。", days_ago=1)
+    make_article("普京會面", "普京與拜登。", days_ago=2)
+    make_article("普京與拜登", "無關。", tags=["拜登"], days_ago=3)
+    assert found("普京 拜登") == ["普京與拜登", "普京會面", "只在內文"]
+
+
+def test_search_keeps_the_querysets_filters():
+    make_article("草稿", "北約。", status="draft")
+    make_article("已發佈", "北約。")
+    assert found("北約") == ["已發佈"]
+    assert sorted(found("北約", Article.objects.all())) == ["已發佈", "草稿"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"', '""', "'", "*", "普京*", "-普京", "NOT 普京", "普京 OR 拜登", "NEAR(普京 拜登)",
+        "(普京", "普京)", "{title}: 普京", "title:普京", "^普京", "普京:*", "'普京' & !'拜登'",
+        "普京 <-> 拜登", "\\", "%", "_", "\x00", "𠺝", "普京" * 5000, "普 " * 2000,
+    ],
+)  # fmt: skip
+def test_hostile_queries_are_answered_without_error(client, query):
+    make_article("普京拜登", "普京與拜登。")
+    found(query)
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+
+
+# -- Kept in step ------------------------------------------------------------------
+
+
+def test_import_indexes_the_articles_it_creates(seeds_dir):
+    write_seed(seeds_dir, "1.txt", number=1, title="第一篇", body="談到北約東擴。")
+    write_seed(seeds_dir, "2.txt", number=2, title="第二篇", body="無關。", tags=["北約"])
+    write_seed(
+        seeds_dir,
+        "3.txt",
+        number=3,
+        title="第三篇",
+        body=figure_html("https://example.com/a.jpg", "北約峰會。美聯社"),
+    )
+    import_seeds([seeds_dir])
+    assert SearchDocument.objects.count() == 3
+    assert sorted(found("北約")) == ["第一篇", "第三篇", "第二篇"]
+
+
+def test_reimporting_changed_text_replaces_the_old_words(seeds_dir):
+    path = write_seed(seeds_dir, "1.txt", title="標題", body="舊的內容講普京。", tags=["舊標籤"])
+    import_seeds([path])
+    write_seed(seeds_dir, "1.txt", title="標題", body="新的內容講拜登。", tags=["新標籤"])
+    assert import_seeds([path]).files[0].status == "updated"
+    assert found("普京") == [] and found("舊標籤") == []
+    assert len(found("拜登")) == 1 and len(found("新標籤")) == 1
+
+
+def test_a_dry_run_import_leaves_no_documents(seeds_dir):
+    import_seeds([write_seed(seeds_dir, body="北約。")], dry_run=True)
+    assert not Article.objects.exists()
+    assert not SearchDocument.objects.exists()
+
+
+def test_saving_an_article_updates_its_document():
+    article = make_article("舊標題", "舊內文。")
+    article.title = "新標題"
+    article.body = "新內文講北約。"
+    article.save()
+    assert found("舊標題") == [] and found("舊內文") == []
+    assert found("新標題") == ["新標題"] and found("北約") == ["新標題"]
+
+
+def test_caption_and_tag_edits_are_found_after_index_articles():
+    article = make_article("文章", "內文。", captions=["舊說明"], tags=["舊標籤"])
+    figure = article.figures.get()
+    figure.caption = "新說明"
+    figure.save()
+    article.tags.set(["新標籤"])
+    search.index_articles([article.pk])  # the documented path after such edits
+    assert found("新說明") == ["文章"] and found("新標籤") == ["文章"]
+    assert found("舊說明") == [] and found("舊標籤") == []
+
+
+def test_a_renamed_tag_is_found_after_reindexing_its_articles():
+    article = make_article("文章", tags=["普京"])
+    tag = Tag.objects.get(name="普京")
+    tag.name = "Vladimir Putin"
+    tag.save()
+    search.index_articles(tag.tagged_articles.values_list("content_object_id", flat=True))
+    assert found("putin") == ["文章"]
+    assert article.search_document.tags == " vladimir putin "
+
+
+def test_deleting_an_article_deletes_its_document():
+    keep = make_article("留下", "北約。")
+    make_article("刪除", "北約。").delete()
+    assert list(SearchDocument.objects.values_list("article_id", flat=True)) == [keep.pk]
+    assert found("北約") == ["留下"]
+
+
+def test_rebuilding_the_index_restores_every_document():
+    make_article("一", "北約。")
+    make_article("二", "普京。")
+    SearchDocument.objects.all().delete()
+    call_command("rebuild_search_index", verbosity=0)
+    assert SearchDocument.objects.count() == 2
+    assert found("北約") == ["一"]
+
+
+def test_the_migration_indexes_existing_articles():
+    make_article("一", "北約。")
+    SearchDocument.objects.all().delete()
+    migration = importlib.import_module("articles.migrations.0005_search")
+    migration.index_existing(django_apps, None)
+    assert found("北約") == ["一"]
+
+
+def test_search_finds_what_a_substring_search_finds_on_an_archive(tmp_path):
+    import_seeds(write_archive(tmp_path / "archive", 60))
+    articles = Article.objects.prefetch_related("figures", "tags")
+
+    def fields(article):
+        yield article.title
+        yield search.markup.plain_text(article.body_html)
+        yield from (f"{f.caption} {f.credit} {f.alt}" for f in article.figures.all())
+        yield from (tag.name for tag in article.tags.all())
+
+    texts = {article.title: [fold(text) for text in fields(article)] for article in articles}
+    for query in ["的", "香港", "立法會", "政府會議", "普京", "covid", "19", "議員的"]:
+        expected = sorted(t for t, fs in texts.items() if any(fold(query) in f for f in fs))
+        assert sorted(found(query, Article.objects.all())) == expected, query
+
+
+def test_the_database_index_answers_searches():
+    # A table of a reasonable size, written directly: the planner prefers
+    # reading a table of a few pages to using any index.
+    rng = random.Random(1)
+    Article.objects.bulk_create(
+        Article(number=n, title=f"文章{n}", slug=f"a{n}", status="published")
+        for n in range(1, 2001)
+    )
+    SearchDocument.objects.bulk_create(
+        SearchDocument(
+            article_id=pk,
+            **search.document(
+                title="標題",
+                tags=[],
+                captions=[],
+                body_html="".join(rng.choice(CHARACTERS) for _ in range(300)),
+            ),
+        )
+        for pk in Article.objects.values_list("pk", flat=True)
+    )
+    search_page = Article.objects.search("普京").values_list("pk", flat=True)[:21]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            sql, params = search_page.query.sql_with_params()
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "SCAN articles_searchdocument VIRTUAL TABLE INDEX 0:M" in plan
+        else:
+            # The GIN index is scanned inside a function, which EXPLAIN does not
+            # show; this transaction's scan count of the index does.
+            scans = "SELECT pg_stat_get_xact_numscans('articles_searchdocument_vector'::regclass)"
+            cursor.execute("ANALYZE")
+            cursor.execute(scans)
+            before = cursor.fetchone()[0]
+            assert list(search_page)
+            cursor.execute(scans)
+            assert cursor.fetchone()[0] == before + 1
+
+
+# -- The page ----------------------------------------------------------------------
+
+
+def test_search_page_shows_found_articles_with_marked_excerpts(client):
+    make_article("峰會", "美國總統拜登和俄羅斯總統普京周二晚舉行視像會議。")
+    html = client.get("/search/", {"q": "普京"}).content.decode()
+    assert "<h1>搜尋：普京</h1>" in html
+    assert "俄羅斯總統<mark>普京</mark>周二晚" in html
+    assert 'value="普京"' in html
+
+
+def test_caption_match_shows_the_caption_in_the_excerpt(client):
+    make_article("圖說", "內文無關。", captions=["北約峰會。美聯社"])
+    html = client.get("/search/", {"q": "北約"}).content.decode()
+    assert "<mark>北約</mark>峰會。" in html
+
+
+def test_the_excerpt_escapes_html_written_in_the_article(client):
+    make_article("危險", "講普京的文章寫了 &lt;script&gt;alert(1)&lt;/script&gt; 這段字。")
+    html = client.get("/search/", {"q": "普京"}).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_the_query_is_escaped_on_the_page(client):
+    html = client.get("/search/", {"q": '"><script>alert(1)</script>'}).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_empty_query_shows_the_form_and_runs_no_query(client, django_assert_num_queries):
+    make_article("北約", "北約。")
+    client.get("/")  # the navigation's sections are looked up once and cached
+    with django_assert_num_queries(0):
+        html = client.get("/search/").content.decode()
+    assert '<label for="search-query">' in html and 'name="q"' in html
+    assert "北約" not in html.split("<main")[1]
+
+
+def test_no_match_says_so(client):
+    make_article("北約", "北約。")
+    html = client.get("/search/", {"q": "普京"}).content.decode()
+    assert "找不到符合「普京」的文章。" in html
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_search_page_queries_do_not_grow_with_results(client, django_assert_num_queries, count):
+    for n in range(count):
+        make_article(f"北約{n}", "北約。", captions=["北約。美聯社"], tags=["北約", f"標籤{n}"])
+    client.get("/")  # the navigation's sections are looked up once and cached
+    # page of ids, its articles, their bylines, their figures
+    with django_assert_num_queries(4):
+        response = client.get("/search/", {"q": "北約"})
+    assert response.content.decode().count('class="card"') == count
+
+
+def test_pages_keep_the_query(client):
+    for n in range(25):
+        make_article(f"北約{n}", "北約。", days_ago=n)
+    first = client.get("/search/", {"q": "北約"}).content.decode()
+    assert first.count('class="card"') == 20
+    assert 'href="?q=%E5%8C%97%E7%B4%84&amp;page=2"' in first
+    second = client.get("/search/", {"q": "北約", "page": 2}).content.decode()
+    assert second.count('class="card"') == 5
+
+
+def test_every_page_has_a_labelled_search_form(client):
+    html = client.get("/").content.decode()
+    assert '<form class="search-form" action="/search/" method="get" role="search">' in html
+    assert '<label for="site-search"' in html and 'id="site-search"' in html
