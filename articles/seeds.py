@@ -312,16 +312,25 @@ def _article_number(original_url: str, pattern: str, line: int) -> int:
     match = re.search(pattern, urlsplit(original_url).path)
     if not match:
         raise SeedError(line, f"original_url has no article number matching {pattern!r}")
-    number = int(match.group("number") if "number" in match.groupdict() else match.group(1))
+    text = (match.group("number") if "number" in match.groupdict() else match.group(1)) or ""
+    if not text.isdecimal():
+        raise SeedError(line, f"article number {text[:20]!r} is not a number")
+    # int() refuses a run of over 4,300 digits outright; no article number has 11.
+    number = int(text) if len(text) <= 10 else 0
     if not 0 < number < 2**31:
-        raise SeedError(line, f"article number {number} is out of range")
+        raise SeedError(line, f"article number {text[:20]} is out of range")
     return number
 
 
 def _check_url(url: str, key: str, line: int | None) -> str:
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        # An unclosed "[" of an IPv6 host, or a host with characters that
+        # normalise to one of "/?#@:" (a full-width "＃").
+        raise SeedError(line or 1, f"{key} is not a valid URL ({error}): {url[:80]!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SeedError(line or 1, f"{key} must be an http(s) URL, not {url[:80]!r}")
     return url

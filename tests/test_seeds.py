@@ -365,3 +365,25 @@ def test_figure_and_video_addresses_must_be_web_addresses():
 def test_quoted_angle_bracket_in_an_attribute_does_not_end_the_image():
     body = '<figure><img alt="a > b" src="https://example.com/a.jpg" src="javascript:x"></figure>'
     assert parse(seed_text(body=body)).figures[0].image_url == "https://example.com/a.jpg"
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "fragment"),
+    [
+        ("original_url", "https://[hkcnews.com/article/1/x", "not a valid URL"),
+        ("original_url", "https://www.hkcnews.com＃/article/1/x", "not a valid URL"),
+        ("url", "https://[web.archive.org/web/1/x", "not a valid URL"),
+        ("original_url", "https://hkcnews.com/article/" + "9" * 5000, "out of range"),
+        ("original_url", "https://hkcnews.com/article/99999999999", "out of range"),
+    ],
+)
+def test_malformed_urls_are_seed_errors_not_crashes(key, url, fragment):
+    text = seed_text(**{"original" if key == "original_url" else "url": url})
+    error = error_of(text)
+    assert fragment in error.text
+    assert error.line == (7 if key == "original_url" else 6)
+
+
+def test_number_pattern_capturing_text_is_a_seed_error():
+    error = error_of(seed_text(), number_pattern=r"/article/\d+/(?P<number>[^/]+)")
+    assert "is not a number" in error.text and error.line == 7
