@@ -35,17 +35,23 @@ CJK = re.compile("[\u3400-\u9fff]")
 # Code pages that turn UTF-8 Chinese into the Cyrillic seen in the archive.
 MOJIBAKE_CODECS = ("ptcp154", "cp1251")
 
-FIGURE_BLOCK = re.compile(r"<figure\b[^>]*>(?P<inner>.*?)</figure\s*>", re.IGNORECASE | re.DOTALL)
-IMG_TAG = re.compile(r"""<img\b(?P<attrs>(?:"[^"]*"|'[^']*'|[^'">])*)>""", re.IGNORECASE)
+# None of these patterns scans past the start of another element of its kind
+# (nor, inside a tag, past a "<"), so a file of thousands of unclosed
+# "<figure>" or "{{< video" costs a pass over it, not one pass per opening.
+FIGURE_BLOCK = re.compile(
+    r"<figure\b[^<>]*>(?P<inner>(?:(?!<figure\b).)*?)</figure\s*>", re.IGNORECASE | re.DOTALL
+)
+IMG_TAG = re.compile(r"""<img\b(?P<attrs>(?:"[^"<]*"|'[^'<]*'|[^'"<>])*)>""", re.IGNORECASE)
 FIGCAPTION = re.compile(
-    r"<figcaption\b[^>]*>(?P<caption>.*?)</figcaption\s*>", re.IGNORECASE | re.DOTALL
+    r"<figcaption\b[^<>]*>(?P<caption>(?:(?!<figcaption\b).)*?)</figcaption\s*>",
+    re.IGNORECASE | re.DOTALL,
 )
 HTML_ATTRIBUTE = re.compile(
     r"""(?P<name>[a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))"""
 )
-HTML_TAG = re.compile(r"<[^>]*>")
+HTML_TAG = re.compile(r"<[^<>]*>")
 WEB_ADDRESS = re.compile(r"^(?:https?:)?//[^\s/]", re.IGNORECASE)
-SHORTCODE = r"\{\{<\s*(?P<name>[\w-]+)(?P<attrs>.*?)/?\s*>\}\}"
+SHORTCODE = r"\{\{<\s*(?P<name>[\w-]+)(?P<attrs>(?:(?!\{\{<).)*?)/?\s*>\}\}"
 # Figures and shortcodes in one pass, so each match's offset is in the original body.
 EMBED = re.compile(rf"{FIGURE_BLOCK.pattern}|{SHORTCODE}", re.IGNORECASE | re.DOTALL)
 # Links the Wayback Machine rewrote to be relative to itself.
@@ -389,8 +395,13 @@ def _read_body(article: SeedArticle, lines: list[str], *, first_line: int) -> No
         first_line += 1
     body = "\n".join(lines)
 
+    counted = {"offset": 0, "line": first_line}
+
     def line_at(offset: int) -> int:
-        return first_line + body.count("\n", 0, offset)
+        # Matches come in order: count only the newlines since the previous one.
+        counted["line"] += body.count("\n", counted["offset"], offset)
+        counted["offset"] = offset
+        return counted["line"]
 
     def replace(match: re.Match) -> str:
         line = line_at(match.start())

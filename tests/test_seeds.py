@@ -387,3 +387,29 @@ def test_malformed_urls_are_seed_errors_not_crashes(key, url, fragment):
 def test_number_pattern_capturing_text_is_a_seed_error():
     error = error_of(seed_text(), number_pattern=r"/article/\d+/(?P<number>[^/]+)")
     assert "is not a number" in error.text and error.line == 7
+
+
+@pytest.mark.parametrize(
+    ("body", "figures"),
+    [
+        ("<figure>" * 200_000, 0),
+        ("{{< video" * 200_000, 0),
+        ("<figure>" + "<img a" * 200_000 + "</figure>", 1),
+        ("<figure>" + '<img "' * 200_000 + "</figure>", 1),
+        ("<figure>" + "<figcaption><" * 100_000 + "</figure>", 1),
+    ],
+)
+def test_unclosed_openings_near_the_size_limit_are_read_in_one_pass(body, figures):
+    # Each of these once cost a scan to the end of the file per opening: hours.
+    seed = parse(seed_text(body=body))
+    assert len(seed.figures) == figures
+    assert seed.videos == []
+
+
+def test_many_figures_keep_their_lines():
+    seed = parse(
+        seed_text(body="<figure>\n<figcaption>說明。美聯社</figcaption>\n</figure>\n" * 30_000)
+    )
+    assert len(seed.figures) == 30_000
+    assert seed.figures[-1].line == 12 + 3 * 29_999
+    assert seed.figures[-1].credit == "美聯社"
