@@ -387,13 +387,14 @@ def _parse_tags(value: str | list[str], line: int | None, warnings: list[Message
 
 def _read_body(article: SeedArticle, lines: list[str], *, first_line: int) -> None:
     """Fill the article's body, figures and videos from the lines after the front matter."""
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-        first_line += 1
-    if lines and lines[0].startswith("# ") and _same_title(lines[0][2:], article.title):
-        lines = lines[1:]
-        first_line += 1
-    body = "\n".join(lines)
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    heading = lines[start] if start < len(lines) else ""
+    if heading.startswith("# ") and _same_title(heading[2:], article.title):
+        start += 1
+    body = "\n".join(lines[start:])
+    first_line += start
 
     counted = {"offset": 0, "line": first_line}
 
