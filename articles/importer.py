@@ -477,6 +477,8 @@ class _Writer:
 
 def _check(item: Prepared) -> FileResult | None:
     """A result for a file that cannot or should not be written, or None."""
+    if item.error is not None and item.seed is not None:
+        return _failure(item, item.error.line, item.error.text)
     if item.error is not None:
         return FileResult(item.path, "failed", messages=[item.error])
     seed = item.seed

@@ -115,8 +115,10 @@ class SeedArticle:
     body: str = ""
     figures: list[SeedFigure] = field(default_factory=list)
     videos: list[SeedVideo] = field(default_factory=list)
-    # Where each front matter key stands in the file, for messages about it.
+    # Where each front matter key stands in the file, and where the body
+    # starts, for messages about them.
     lines: dict[str, int] = field(default_factory=dict)
+    body_line: int = 1
     warnings: list[Message] = field(default_factory=list)
 
     @property
@@ -393,8 +395,11 @@ def _read_body(article: SeedArticle, lines: list[str], *, first_line: int) -> No
     heading = lines[start] if start < len(lines) else ""
     if heading.startswith("# ") and _same_title(heading[2:], article.title):
         start += 1
+        while start < len(lines) and not lines[start].strip():
+            start += 1
     body = "\n".join(lines[start:])
     first_line += start
+    article.body_line = first_line
 
     counted = {"offset": 0, "line": first_line}
 

@@ -344,3 +344,18 @@ def test_reordered_tags_are_an_update(seeds_dir):
     write_seed(seeds_dir, "a.txt", tags=["拜登", "普京"])
     assert statuses(import_seeds([path])) == ["updated"]
     assert list(TaggedArticle.objects.values_list("spelling", flat=True)) == ["拜登", "普京"]
+
+
+def test_body_too_deeply_nested_to_render_fails_that_file_alone(seeds_dir):
+    nested = "\n".join("    " * level + "- 項目" for level in range(400))
+    write_seed(seeds_dir, "1.txt", number=1, body="開場。\n\n" + nested)
+    write_seed(seeds_dir, "2.txt", number=2)
+    report = import_seeds([seeds_dir])
+    assert statuses(report) == ["failed", "created"]
+    failure = report.files[0]
+    assert failure.number == 1
+    assert (failure.messages[-1].line, failure.messages[-1].text) == (
+        12,
+        "the body is nested too deeply to render",
+    )
+    assert list(Article.objects.values_list("number", flat=True)) == [2]

@@ -419,3 +419,8 @@ def test_blank_lines_before_the_body_are_skipped_in_one_pass():
     # Skipping them by slicing the list of lines once took time quadratic in their number.
     seed = parse(seed_text(heading=False, body="\n" * 1_500_000 + "內文。"))
     assert seed.body == "內文。"
+
+
+def test_body_line_is_where_the_body_starts(sample):
+    assert read_seed(sample).body_line == 18
+    assert parse(seed_text(heading=False, body="\n\n內文。")).body_line == 12
