@@ -466,6 +466,12 @@ class _Writer:
                 [Tag(name=name, slug=slugs[name]) for name in spellings], ignore_conflicts=True
             )
             self._load_tags(missing)
+            # SQLite's LOWER() folds ASCII letters only: "École" is not found
+            # under "école", but is under its own spelling.
+            missing -= self.tags.keys()
+            rows = Tag.objects.filter(name__in=[wanted[key] for key in missing])
+            for name, pk in rows.values_list("name", "id"):
+                self.tags[name.lower()] = pk
         return self.tags
 
     def _load_tags(self, keys: set[str]) -> None:

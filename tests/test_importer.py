@@ -359,3 +359,15 @@ def test_body_too_deeply_nested_to_render_fails_that_file_alone(seeds_dir):
         "the body is nested too deeply to render",
     )
     assert list(Article.objects.values_list("number", flat=True)) == [2]
+
+
+def test_tags_with_capitals_beyond_ascii_are_created_and_found(seeds_dir):
+    # SQLite's LOWER() leaves É and Р as they are; Python's lower() does not.
+    write_seed(seeds_dir, "1.txt", number=1, tags=["École", "Россия"])
+    write_seed(seeds_dir, "2.txt", number=2, tags=["École"])
+    assert statuses(import_seeds([seeds_dir])) == ["created", "created"]
+    assert statuses(import_seeds([write_seed(seeds_dir, "3.txt", number=3, tags=["École"])])) == [
+        "created"
+    ]
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["École", "Россия"]
+    assert Tag.objects.get(name="École").tagged_articles.count() == 3
