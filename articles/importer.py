@@ -21,7 +21,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, reset_queries, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    connection,
+    models,
+    reset_queries,
+    transaction,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -445,9 +452,10 @@ class _Writer:
         if missing:
             slugs = _unique_slugs(model, sorted(missing), model._meta.get_field("slug").max_length)
             model.objects.bulk_create(
-                [model(name=name, slug=slugs[name]) for name in missing], ignore_conflicts=True
+                [model(name=name, slug=slug) for name, slug in slugs.items()], ignore_conflicts=True
             )
             cache.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+            _check_created(model, missing - cache.keys())
         return cache
 
     def _tag_ids(self, names: list[str]) -> dict[str, int]:
@@ -472,6 +480,7 @@ class _Writer:
             rows = Tag.objects.filter(name__in=[wanted[key] for key in missing])
             for name, pk in rows.values_list("name", "id"):
                 self.tags[name.lower()] = pk
+            _check_created(Tag, {wanted[key] for key in missing - self.tags.keys()})
         return self.tags
 
     def _load_tags(self, keys: set[str]) -> None:
@@ -479,6 +488,19 @@ class _Writer:
         for key, name, pk in rows.values_list("key", "name", "id"):
             self.tags[name.lower()] = pk
             self.tags[key] = pk
+
+
+def _check_created(model: type[models.Model], missing: set[str]) -> None:
+    """Fail the batch when rows it needs could not be created.
+
+    `bulk_create(ignore_conflicts=True)` skips a row whose slug another
+    connection took between our choosing it and inserting (an editor saving a
+    tag, say). The batch's transaction is then rolled back and its files are
+    written one by one, each choosing its slugs again.
+    """
+    if missing:
+        names = ", ".join(sorted(missing)[:3])
+        raise IntegrityError(f"{model._meta.model_name} {names} could not be created: slug taken")
 
 
 def _check(item: Prepared) -> FileResult | None:

@@ -6,7 +6,17 @@ from django.db import IntegrityError
 
 from articles import importer
 from articles.importer import discover, import_seeds
-from articles.models import Article, Author, Byline, Figure, Section, Tag, TaggedArticle, Video
+from articles.models import (
+    Article,
+    Author,
+    Byline,
+    Figure,
+    Section,
+    Tag,
+    TaggedArticle,
+    Video,
+    unicode_slug,
+)
 
 from .seedfiles import figure_html, seed_text, video_shortcode, write_archive, write_seed
 
@@ -371,3 +381,30 @@ def test_tags_with_capitals_beyond_ascii_are_created_and_found(seeds_dir):
     ]
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["École", "Россия"]
     assert Tag.objects.get(name="École").tagged_articles.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("model", "values"), [(Section, {"category": "眾聞"}), (Tag, {"tags": ["眾聞"]})]
+)
+def test_a_slug_taken_meanwhile_fails_the_batch_not_the_import(
+    seeds_dir, monkeypatch, model, values
+):
+    # Another connection saves a row with the slug the import has chosen,
+    # between its choosing and its inserting.
+    model.objects.create(name="別的", slug="眾聞")
+    real_unique_slugs = importer._unique_slugs
+    stale = []
+
+    def chosen_before_the_other_save(table, names, max_length):
+        if table is model and not stale:
+            stale.append(names)
+            return {name: unicode_slug(name) for name in names}
+        return real_unique_slugs(table, names, max_length)
+
+    monkeypatch.setattr(importer, "_unique_slugs", chosen_before_the_other_save)
+    for number in (1, 2):
+        write_seed(seeds_dir, f"{number}.txt", number=number, **values)
+    assert statuses(import_seeds([seeds_dir])) == ["created", "created"]
+    assert stale == [["眾聞"]]
+    assert model.objects.get(name="眾聞").slug == "眾聞-2"
+    assert Article.objects.count() == 2
