@@ -13,11 +13,14 @@ from a grammar of the tags, attributes and URL spellings that browsers run.
 
 import datetime as dt
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from articles.captions import split_credit
+from articles.exporter import format_seed, join_credit
 from articles.markup import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -26,8 +29,10 @@ from articles.markup import (
     render_body,
     sanitize,
 )
-from articles.seeds import SeedArticle, SeedError, parse_seed
+from articles.seeds import HONG_KONG as HK
+from articles.seeds import SeedArticle, SeedError, SeedFigure, SeedVideo, parse_seed
 
+from . import seedfiles
 from .conftest import SAMPLE
 from .seedfiles import figure_html, original_url, seed_text, video_shortcode, wayback
 
@@ -232,9 +237,11 @@ RUNS_CODE = {
 EXECUTABLE_SCHEMES = {"javascript", "vbscript", "data"}
 # Attributes whose value is text, never followed as a URL.
 TEXT_ATTRIBUTES = {"title", "alt", "width", "height", "align", "colspan", "rowspan", "scope",
-                   "start", "loading", "rel"}  # fmt: skip
-# What the sanitiser adds of its own accord.
+                   "start", "loading", "rel", "lang"}  # fmt: skip
+# What the sanitiser adds of its own accord, and what nh3 allows on every
+# element unless told otherwise (both plain text).
 ADDED_ATTRIBUTES = {"a": {"rel"}, "img": {"loading"}}
+GENERIC_ATTRIBUTES = {"lang", "title"}
 C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 
@@ -260,7 +267,11 @@ class _Inspector(HTMLParser):
             self.dangers.append(f"<{tag}>")
         if tag not in ALLOWED_TAGS:
             self.unlisted.append(f"<{tag}>")
-        allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ADDED_ATTRIBUTES.get(tag, set())
+        allowed = (
+            ALLOWED_ATTRIBUTES.get(tag, set())
+            | ADDED_ATTRIBUTES.get(tag, set())
+            | GENERIC_ATTRIBUTES
+        )
         for name, value in attrs:
             if name.startswith("on"):
                 self.dangers.append(f"<{tag} {name}>")
@@ -415,6 +426,7 @@ EXAMPLE_ATTACKS = [
 @example(EXAMPLE_ATTACKS[4])
 @example(EXAMPLE_ATTACKS[5])
 @example(EXAMPLE_ATTACKS[6])
+@example('<figure onerror="alert(1)" title="javascript:alert(1)" lang="x"></figure>')
 def test_rendered_bodies_never_carry_code(document):
     found = inspect(render_body(document))
     assert found.dangers == []
@@ -447,3 +459,100 @@ def test_url_scheme_reads_like_a_browser():
     assert url_scheme("%6Aavascript:x") == ""
     assert url_scheme("/web/1/https://x") == ""
     assert url_scheme(wayback(original_url(1))) == "https"
+
+
+# --- The exporter writes what the parser reads back --------------------------------
+
+# Values as a form or the importer leaves them: stripped, no control characters.
+VALUES = PRINTABLE.map(lambda text: WHITESPACE.sub(" ", text).strip()).filter(bool)
+CREDIT_NAMES = st.one_of(st.sampled_from(seedfiles.CREDITS), st.sampled_from(["攝", "提供", "圖"]))
+CAPTION_TEXTS = st.one_of(
+    st.builds(
+        "{}{}{}".format,
+        PRINTABLE,
+        st.sampled_from(["", "。", " ", "，", "）", "」", "|", "\u3000"]),
+        CREDIT_NAMES,
+    ),
+    st.builds("{}（{}）".format, PRINTABLE, CREDIT_NAMES),
+    st.builds("{}({})".format, PRINTABLE, CREDIT_NAMES),
+    PRINTABLE,
+)
+WHITESPACE = re.compile(r"\s+")
+
+
+def split_caption(text: str) -> tuple[str, str]:
+    """A caption as the parser reads it from a seed file."""
+    return split_credit(WHITESPACE.sub(" ", text).strip())
+
+
+@given(CAPTION_TEXTS)
+@example("示威者在旺角聚集 何君健攝")
+@example("A。B（C攝）")
+def test_a_split_caption_is_rejoined_into_the_same_two(text):
+    caption, credit = split_caption(text)
+    assert split_caption(join_credit(caption, credit)) == (caption, credit)
+
+
+PARAGRAPHS = VALUES.filter(lambda text: not re.search(r"<figure|\{\{<|/web/", text, re.I))
+ADDRESSES = st.text(st.sampled_from("abc/._-~%20中文"), min_size=1, max_size=20).map(
+    "https://www.hkcnews.com/{}".format
+)
+
+
+@st.composite
+def exportable_seeds(draw) -> SeedArticle:
+    """An article as the importer or an editor leaves it."""
+    number = draw(st.integers(1, 2**31 - 1))
+    blocks = draw(st.lists(st.sampled_from(["text", "figure", "video"]), max_size=8))
+    figures, videos, body = [], [], []
+    for block in blocks:
+        if block == "figure":
+            caption, credit = split_caption(draw(CAPTION_TEXTS))
+            image = draw(st.one_of(st.just(""), ADDRESSES.map(lambda a: wayback(a, kind="im_"))))
+            alt = draw(st.one_of(st.just(""), VALUES))
+            figures.append(SeedFigure(len(figures) + 1, 0, image, "", alt, caption, credit))
+            body.append(f"{{{{< figure {len(figures)} >}}}}")
+        elif block == "video":
+            address = draw(st.one_of(st.sampled_from(seedfiles.VIDEO_TARGETS), ADDRESSES))
+            archived = wayback(address, kind="if_")
+            videos.append(SeedVideo(len(videos) + 1, 0, archived, address))
+            body.append(f"{{{{< video {len(videos)} >}}}}")
+        else:
+            body.append(draw(PARAGRAPHS))
+    tags = []
+    for tag in draw(st.lists(VALUES.map(lambda t: unicodedata.normalize("NFC", t)), max_size=6)):
+        if tag.casefold() not in {t.casefold() for t in tags}:
+            tags.append(tag)
+    moment = st.datetimes(dt.datetime(1980, 1, 1), dt.datetime(2100, 1, 1), timezones=st.just(HK))
+    return SeedArticle(
+        number=number,
+        title=draw(VALUES),
+        original_url=original_url(number, draw(st.sampled_from(["", "slug", "標題"]))),
+        date=draw(st.one_of(st.none(), st.dates(dt.date(1900, 1, 1)))),
+        last_updated=draw(st.one_of(st.none(), moment.map(lambda t: t.replace(microsecond=0)))),
+        author=draw(st.one_of(st.just(""), VALUES)),
+        category=draw(st.one_of(st.just(""), VALUES)),
+        tags=tags,
+        url=draw(st.one_of(st.just(""), st.just(wayback(original_url(number))))),
+        body="\n\n".join(body),
+        figures=figures,
+        videos=videos,
+    )
+
+
+@given(exportable_seeds())
+def test_exported_files_parse_back_to_the_same_article(seed):
+    warnings = []
+    parsed = parse_seed(format_seed(seed, warnings).encode("utf-8"))
+    assert warnings == []
+    fields = ("number", "title", "original_url", "date", "last_updated", "author", "category",
+              "tags", "url", "body")  # fmt: skip
+    assert [getattr(parsed, name) for name in fields] == [getattr(seed, name) for name in fields]
+    assert [(f.image_url, f.alt, f.caption, f.credit) for f in parsed.figures] == [
+        (f.image_url, f.alt, f.caption, f.credit) for f in seed.figures
+    ]
+    assert [(v.archived_url, v.url) for v in parsed.videos] == [
+        (v.archived_url, v.url) for v in seed.videos
+    ]
+    # A figure without an image is one still, as it was in its file.
+    assert all(w.text.endswith("has no image") for w in parsed.warnings)
