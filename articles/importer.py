@@ -15,7 +15,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -134,16 +134,18 @@ def iter_import(
     dry_run: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> Iterator[FileResult]:
     """Import the given seed files, yielding one result per file as it is decided.
 
     overwrite: replace articles an editor changed since they were imported.
     dry_run: do everything, then roll it all back.
     workers: processes for parsing and rendering (default: one per core; 0: none).
+    waiting: called once if another import holds the database and this one waits.
     """
     writer = _Writer(overwrite=overwrite)
     done = 0
-    with transaction.atomic() if dry_run else nullcontext():
+    with _one_import_at_a_time(waiting), transaction.atomic() if dry_run else nullcontext():
         for result in _results(files, writer, workers):
             done += 1
             if progress:
@@ -764,3 +766,37 @@ def write_report(report_file, results: Iterable[FileResult]) -> Iterator[FileRes
         yield result
     totals = {status: counts[status] for status in STATUSES}
     report_file.write('\n], "totals": ' + json.dumps(totals) + "}\n")
+
+
+# --- One import at a time ---------------------------------------------------------
+
+# The key of PostgreSQL's advisory lock for "an import is writing": any number
+# nothing else here uses ("news" in ASCII).
+IMPORT_LOCK = 0x6E657773
+
+
+@contextmanager
+def _one_import_at_a_time(waiting: Callable[[], None] | None) -> Iterator[None]:
+    """On PostgreSQL, hold a session-level advisory lock for the whole import.
+
+    Under READ COMMITTED, two imports of the same files would each see an
+    article missing that the other is inserting; the second waits here for
+    the first instead. The lock belongs to the database session, so an import
+    that is killed lets go of it with its connection. SQLite needs none: its
+    IMMEDIATE transactions let one writer in at a time, and each batch reads
+    the rows it writes inside its own transaction.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [IMPORT_LOCK])
+        if not cursor.fetchone()[0]:
+            if waiting:
+                waiting()
+            cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
