@@ -7,6 +7,7 @@ was found on. The importer decides what to do with the result.
 
 import datetime as dt
 import html
+import html.entities
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ HTML_ATTRIBUTE = re.compile(
     r"""(?P<name>[a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))"""
 )
 HTML_TAG = re.compile(r"<[^<>]*>")
+UNTERMINATED_REFERENCE = re.compile(r"&([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9;])")
 WEB_ADDRESS = re.compile(r"^(?:https?:)?//[^\s/]", re.IGNORECASE)
 SHORTCODE = r"\{\{<\s*(?P<name>[\w-]+)(?P<attrs>(?:(?!\{\{<).)*?)/?\s*>\}\}"
 # Figures and shortcodes in one pass, so each match's offset is in the original body.
@@ -480,5 +482,22 @@ def _attributes(text: str) -> dict[str, str]:
     for match in HTML_ATTRIBUTE.finditer(text):
         value = next(v for v in match.group("dq", "sq", "bare") if v is not None)
         # As in HTML, the first of repeated attributes is the one that counts.
-        attributes.setdefault(match.group("name").lower(), html.unescape(value))
+        attributes.setdefault(match.group("name").lower(), _unescape_attribute(value))
     return attributes
+
+
+def _unescape_attribute(value: str) -> str:
+    """Decode character references as a browser does inside an attribute.
+
+    html.unescape reads text: it takes "&reg" in "?a=1&region=HK" for ®. In an
+    attribute, a reference without its ";" that runs on into a letter, a digit
+    or "=" is left as written (HTML, "named character reference state").
+    """
+
+    def reference(match: re.Match) -> str:
+        name, following = match.group(1), value[match.end() : match.end() + 1]
+        if name in html.entities.html5 and following != "=":
+            return match.group(0)
+        return "&amp;" + name
+
+    return html.unescape(UNTERMINATED_REFERENCE.sub(reference, value))

@@ -424,3 +424,16 @@ def test_blank_lines_before_the_body_are_skipped_in_one_pass():
 def test_body_line_is_where_the_body_starts(sample):
     assert read_seed(sample).body_line == 18
     assert parse(seed_text(heading=False, body="\n\n內文。")).body_line == 12
+
+
+def test_references_in_attributes_are_read_as_a_browser_reads_them():
+    # html.unescape would read "&region" as "®ion" and "&times" as "×".
+    body = (
+        '<figure><img src="https://example.com/a.jpg?s=2&region=hk&amp;x=1&copy=2" '
+        'alt="&lt;b&gt; &amp; &copy 2021"></figure>\n\n'
+        '{{< video src="https://example.com/v?a=1&para=2&times=3" >}}'
+    )
+    seed = parse(seed_text(body=body))
+    assert seed.figures[0].image_url == "https://example.com/a.jpg?s=2&region=hk&x=1&copy=2"
+    assert seed.figures[0].alt == "<b> & © 2021"
+    assert seed.videos[0].archived_url == "https://example.com/v?a=1&para=2&times=3"
