@@ -291,14 +291,8 @@ ARTICLE_COLUMNS = (
     "original_url", "section__name",
 )  # fmt: skip
 FIGURE_COLUMNS = (
-    "position",
-    "image_url",
-    "original_image_url",
-    "alt",
-    "caption",
-    "credit",
-    "image",
-)
+    "position", "image_url", "original_image_url", "alt", "caption", "credit", "image",
+)  # fmt: skip
 
 
 @dataclass
@@ -339,16 +333,8 @@ def _articles(ids: list[int], site_url: str) -> dict[int, _Article]:
         articles[article_id].authors.append(name)
     storage = Figure._meta.get_field("image").storage
     figures = Figure.objects.filter(article_id__in=ids).order_by("position", "id")
-    for (
-        article_id,
-        position,
-        image_url,
-        original,
-        alt,
-        caption,
-        credit,
-        image,
-    ) in figures.values_list("article_id", *FIGURE_COLUMNS):
+    rows = figures.values_list("article_id", *FIGURE_COLUMNS)
+    for article_id, position, image_url, original, alt, caption, credit, image in rows:
         # A figure added here may have only an original address, or only a file.
         if not image_url:
             image_url = original or (urljoin(f"{site_url}/", storage.url(image)) if image else "")
@@ -428,16 +414,13 @@ def _check_number(number: int, original_url: str, warnings: list[str]) -> None:
     """Warn when a re-import would not file the article under its own number."""
     pattern = settings.NEWSROOM_ARTICLE_NUMBER_PATTERN
     match = re.search(pattern, urlsplit(original_url).path)
-    found = (
-        (match.group("number") if "number" in match.groupdict() else match.group(1))
-        if match
-        else None
-    )
-    if found is None:
+    if not match:
         warnings.append(
             f"original_url has no article number matching {pattern!r}; a re-import refuses it"
         )
-    elif not found.isdecimal() or len(found) > 10 or int(found) != number:
+        return
+    found = match.group("number") if "number" in match.groupdict() else match.group(1)
+    if not (found and found.isdecimal() and len(found) <= 10 and int(found) == number):
         warnings.append(
             f"original_url names article {found}, not {number}; a re-import files it there"
         )

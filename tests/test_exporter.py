@@ -231,6 +231,11 @@ def test_article_written_here_exports_under_this_site_and_comes_back(seeds_dir, 
     article.tags.add("新標籤", "普京")
     Byline.objects.create(article=article, author=Author.objects.create(name="編輯", slug="編輯"))
     Figure.objects.create(article=article, position=1, image_url="https://example.com/a.jpg")
+    Figure.objects.create(
+        article=article, position=2, original_image_url="https://example.com/b.jpg"
+    )
+    uploaded = Figure.objects.create(article=article, position=3)
+    Figure.objects.filter(pk=uploaded.pk).update(image="figures/2021/12/c.jpg")
     Video.objects.create(article=article, position=1, url="https://www.youtube.com/embed/x1234567")
 
     results = {
@@ -248,7 +253,11 @@ def test_article_written_here_exports_under_this_site_and_comes_back(seeds_dir, 
     assert (again.number, again.title, again.section.name) == (48692, "編輯新寫的文章", "新欄目")
     assert sorted(again.tags.names()) == sorted(["普京", "新標籤"])
     assert [a.name for a in again.authors.all()] == ["編輯"]
-    assert again.figures.get().image_url == "https://example.com/a.jpg"
+    assert [f.image_url for f in again.figures.all()] == [
+        "https://example.com/a.jpg",
+        "https://example.com/b.jpg",
+        "https://newsroom.example/media/figures/2021/12/c.jpg",
+    ]
     assert again.videos.get().url == "https://www.youtube.com/embed/x1234567"
 
 
