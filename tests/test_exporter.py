@@ -390,6 +390,17 @@ def test_command_warns_of_other_seed_files_in_the_folder(sample, tmp_path):
     assert str(tmp_path / "old" / "gone.md") in err
 
 
+def test_command_names_the_file_it_cannot_write(sample, tmp_path, monkeypatch):
+    import_seeds([sample])
+
+    def full(source, target):
+        raise OSError(28, "No space left on device", str(target))
+
+    monkeypatch.setattr(exporter.os, "replace", full)
+    with pytest.raises(CommandError, match=f"{tmp_path / sample.name}: No space left on device"):
+        run(tmp_path)
+
+
 def test_command_refuses_a_site_url_that_is_not_http(tmp_path):
     with pytest.raises(CommandError, match="must be an http"):
         run(tmp_path, "--site-url", "newsroom.example")

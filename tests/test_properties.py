@@ -3,7 +3,9 @@
 The seed parser: any bytes give a parsed article or a `SeedError` naming a line of
 the file, never another exception. The sanitiser: no Markdown or HTML, however
 built, comes out with an element that runs code, an event handler, an inline
-style or a URL with a scheme that executes.
+style or a URL with a scheme that executes. The exporter: any article, as the
+importer or an editor leaves it, is written to a file the parser reads back the
+same.
 
 Random bytes alone rarely get past a parser's first check, so most inputs here
 start valid and are then damaged: valid seed files with bytes, YAML-looking
