@@ -14,7 +14,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_8372918e7152907
 # run tries the same examples. HYPOTHESIS_PROFILE=deep searches far longer,
 # with fresh random examples each time.
 hypothesis_settings.register_profile(
-    "default",
+    "suite",
     max_examples=150,
     deadline=None,
     derandomize=True,
@@ -27,7 +27,7 @@ hypothesis_settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(autouse=True)
