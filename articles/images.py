@@ -233,8 +233,6 @@ def save_image(figure, processed: ProcessedImage) -> list[str]:
     storage = field_file.storage
     stored: list[str] = []
     try:
-        # FieldFile.save reads the width and height from the bytes in
-        # memory, not back from the storage.
         field_file.save(processed.filename, ContentFile(processed.data), save=False)
         stored.append(field_file.name)
         stem = posixpath.splitext(field_file.name)[0]

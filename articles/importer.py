@@ -15,13 +15,20 @@ import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, reset_queries, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    connection,
+    models,
+    reset_queries,
+    transaction,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -129,16 +136,18 @@ def iter_import(
     dry_run: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> Iterator[FileResult]:
     """Import the given seed files, yielding one result per file as it is decided.
 
     overwrite: replace articles an editor changed since they were imported.
     dry_run: do everything, then roll it all back.
     workers: processes for parsing and rendering (default: one per core; 0: none).
+    waiting: called once if another import holds the database and this one waits.
     """
     writer = _Writer(overwrite=overwrite)
     done = 0
-    with transaction.atomic() if dry_run else nullcontext():
+    with _one_import_at_a_time(waiting), transaction.atomic() if dry_run else nullcontext():
         for result in _results(files, writer, workers):
             done += 1
             if progress:
@@ -460,9 +469,10 @@ class _Writer:
         if missing:
             slugs = _unique_slugs(model, sorted(missing), model._meta.get_field("slug").max_length)
             model.objects.bulk_create(
-                [model(name=name, slug=slugs[name]) for name in missing], ignore_conflicts=True
+                [model(name=name, slug=slug) for name, slug in slugs.items()], ignore_conflicts=True
             )
             cache.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+            _check_created(model, missing - cache.keys())
         return cache
 
     def _tag_ids(self, names: list[str]) -> dict[str, int]:
@@ -481,6 +491,13 @@ class _Writer:
                 [Tag(name=name, slug=slugs[name]) for name in spellings], ignore_conflicts=True
             )
             self._load_tags(missing)
+            # SQLite's LOWER() folds ASCII letters only: "École" is not found
+            # under "école", but is under its own spelling.
+            missing -= self.tags.keys()
+            rows = Tag.objects.filter(name__in=[wanted[key] for key in missing])
+            for name, pk in rows.values_list("name", "id"):
+                self.tags[name.lower()] = pk
+            _check_created(Tag, {wanted[key] for key in missing - self.tags.keys()})
         return self.tags
 
     def _load_tags(self, keys: set[str]) -> None:
@@ -490,8 +507,23 @@ class _Writer:
             self.tags[key] = pk
 
 
+def _check_created(model: type[models.Model], missing: set[str]) -> None:
+    """Fail the batch when rows it needs could not be created.
+
+    `bulk_create(ignore_conflicts=True)` skips a row whose slug another
+    connection took between our choosing it and inserting (an editor saving a
+    tag, say). The batch's transaction is then rolled back and its files are
+    written one by one, each choosing its slugs again.
+    """
+    if missing:
+        names = ", ".join(sorted(missing)[:3])
+        raise IntegrityError(f"{model._meta.model_name} {names} could not be created: slug taken")
+
+
 def _check(item: Prepared) -> FileResult | None:
     """A result for a file that cannot or should not be written, or None."""
+    if item.error is not None and item.seed is not None:
+        return _failure(item, item.error.line, item.error.text)
     if item.error is not None:
         return FileResult(item.path, "failed", messages=[item.error])
     seed = item.seed
@@ -749,3 +781,37 @@ def write_report(report_file, results: Iterable[FileResult]) -> Iterator[FileRes
         yield result
     totals = {status: counts[status] for status in STATUSES}
     report_file.write('\n], "totals": ' + json.dumps(totals) + "}\n")
+
+
+# --- One import at a time ---------------------------------------------------------
+
+# The key of PostgreSQL's advisory lock for "an import is writing": any number
+# nothing else here uses ("news" in ASCII).
+IMPORT_LOCK = 0x6E657773
+
+
+@contextmanager
+def _one_import_at_a_time(waiting: Callable[[], None] | None) -> Iterator[None]:
+    """On PostgreSQL, hold a session-level advisory lock for the whole import.
+
+    Under READ COMMITTED, two imports of the same files would each see an
+    article missing that the other is inserting; the second waits here for
+    the first instead. The lock belongs to the database session, so an import
+    that is killed lets go of it with its connection. SQLite needs none: its
+    IMMEDIATE transactions let one writer in at a time, and each batch reads
+    the rows it writes inside its own transaction.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [IMPORT_LOCK])
+        if not cursor.fetchone()[0]:
+            if waiting:
+                waiting()
+            cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])

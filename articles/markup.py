@@ -103,14 +103,27 @@ def _markdown() -> markdown.Markdown:
     return converter.reset()
 
 
+class MarkupError(ValueError):
+    """A body that cannot be rendered."""
+
+
 def sanitize(fragment: str) -> str:
     """Clean an HTML fragment down to the tags and attributes articles may use."""
     return _cleaner.clean(fragment)
 
 
 def render_body(body: str) -> str:
-    """Render a Markdown body to sanitised HTML with figure and video markers."""
-    rendered = sanitize(_markdown().convert(body)).strip()
+    """Render a Markdown body to sanitised HTML with figure and video markers.
+
+    Raises `MarkupError` for a body Python-Markdown cannot take apart.
+    """
+    try:
+        converted = _markdown().convert(body)
+    except RecursionError:
+        # Python-Markdown parses a nested list by recursion, a few frames a
+        # level: a list nested some 250 levels deep exhausts Python's stack.
+        raise MarkupError("the body is nested too deeply to render") from None
+    rendered = sanitize(converted).strip()
     return RENDERED_REFERENCE.sub(
         lambda m: MARKER.format(kind=m["kind"], position=int(m["position"])), rendered
     )

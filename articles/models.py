@@ -360,13 +360,10 @@ class Figure(models.Model):
     credit = models.CharField(
         "來源", max_length=200, blank=True, help_text="例如：何君健攝、美聯社"
     )
-    image = models.ImageField(
-        "圖片檔案",
-        upload_to="figures/%Y/%m/",
-        blank=True,
-        width_field="width",
-        height_field="height",
-    )
+    # Width and height are set from the image when it is stored
+    # (articles/images.py), not through width_field/height_field, which would
+    # read the file back whenever a figure is loaded without them.
+    image = models.ImageField("圖片檔案", upload_to="figures/%Y/%m/", blank=True)
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # The local image's smaller copies, made once when the image is stored

@@ -41,7 +41,11 @@ def prepare(path: str, data: bytes, options: Options) -> Prepared:
         return prepared
     prepared.seed = seed
     if not seed.is_failed_capture:
-        prepared.body_html = markup.render_body(seed.body)
+        try:
+            prepared.body_html = markup.render_body(seed.body)
+        except markup.MarkupError as error:
+            prepared.error = Message("error", seed.body_line, str(error))
+            return prepared
         prepared.excerpt = markup.excerpt(prepared.body_html)
     return prepared
 

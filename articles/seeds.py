@@ -7,6 +7,7 @@ was found on. The importer decides what to do with the result.
 
 import datetime as dt
 import html
+import html.entities
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -35,17 +36,24 @@ CJK = re.compile("[\u3400-\u9fff]")
 # Code pages that turn UTF-8 Chinese into the Cyrillic seen in the archive.
 MOJIBAKE_CODECS = ("ptcp154", "cp1251")
 
-FIGURE_BLOCK = re.compile(r"<figure\b[^>]*>(?P<inner>.*?)</figure\s*>", re.IGNORECASE | re.DOTALL)
-IMG_TAG = re.compile(r"""<img\b(?P<attrs>(?:"[^"]*"|'[^']*'|[^'">])*)>""", re.IGNORECASE)
+# None of these patterns scans past the start of another element of its kind
+# (nor, inside a tag, past a "<"), so a file of thousands of unclosed
+# "<figure>" or "{{< video" costs a pass over it, not one pass per opening.
+FIGURE_BLOCK = re.compile(
+    r"<figure\b[^<>]*>(?P<inner>(?:(?!<figure\b).)*?)</figure\s*>", re.IGNORECASE | re.DOTALL
+)
+IMG_TAG = re.compile(r"""<img\b(?P<attrs>(?:"[^"<]*"|'[^'<]*'|[^'"<>])*)>""", re.IGNORECASE)
 FIGCAPTION = re.compile(
-    r"<figcaption\b[^>]*>(?P<caption>.*?)</figcaption\s*>", re.IGNORECASE | re.DOTALL
+    r"<figcaption\b[^<>]*>(?P<caption>(?:(?!<figcaption\b).)*?)</figcaption\s*>",
+    re.IGNORECASE | re.DOTALL,
 )
 HTML_ATTRIBUTE = re.compile(
     r"""(?P<name>[a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))"""
 )
-HTML_TAG = re.compile(r"<[^>]*>")
+HTML_TAG = re.compile(r"<[^<>]*>")
+UNTERMINATED_REFERENCE = re.compile(r"&([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9;])")
 WEB_ADDRESS = re.compile(r"^(?:https?:)?//[^\s/]", re.IGNORECASE)
-SHORTCODE = r"\{\{<\s*(?P<name>[\w-]+)(?P<attrs>.*?)/?\s*>\}\}"
+SHORTCODE = r"\{\{<\s*(?P<name>[\w-]+)(?P<attrs>(?:(?!\{\{<).)*?)/?\s*>\}\}"
 # Figures and shortcodes in one pass, so each match's offset is in the original body.
 EMBED = re.compile(rf"{FIGURE_BLOCK.pattern}|{SHORTCODE}", re.IGNORECASE | re.DOTALL)
 # Links the Wayback Machine rewrote to be relative to itself.
@@ -109,8 +117,10 @@ class SeedArticle:
     body: str = ""
     figures: list[SeedFigure] = field(default_factory=list)
     videos: list[SeedVideo] = field(default_factory=list)
-    # Where each front matter key stands in the file, for messages about it.
+    # Where each front matter key stands in the file, and where the body
+    # starts, for messages about them.
     lines: dict[str, int] = field(default_factory=dict)
+    body_line: int = 1
     warnings: list[Message] = field(default_factory=list)
 
     @property
@@ -312,16 +322,25 @@ def _article_number(original_url: str, pattern: str, line: int) -> int:
     match = re.search(pattern, urlsplit(original_url).path)
     if not match:
         raise SeedError(line, f"original_url has no article number matching {pattern!r}")
-    number = int(match.group("number") if "number" in match.groupdict() else match.group(1))
+    text = (match.group("number") if "number" in match.groupdict() else match.group(1)) or ""
+    if not text.isdecimal():
+        raise SeedError(line, f"article number {text[:20]!r} is not a number")
+    # int() refuses a run of over 4,300 digits outright; no article number has 11.
+    number = int(text) if len(text) <= 10 else 0
     if not 0 < number < 2**31:
-        raise SeedError(line, f"article number {number} is out of range")
+        raise SeedError(line, f"article number {text[:20]} is out of range")
     return number
 
 
 def _check_url(url: str, key: str, line: int | None) -> str:
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        # An unclosed "[" of an IPv6 host, or a host with characters that
+        # normalise to one of "/?#@:" (a full-width "＃").
+        raise SeedError(line or 1, f"{key} is not a valid URL ({error}): {url[:80]!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SeedError(line or 1, f"{key} must be an http(s) URL, not {url[:80]!r}")
     return url
@@ -372,16 +391,25 @@ def _parse_tags(value: str | list[str], line: int | None, warnings: list[Message
 
 def _read_body(article: SeedArticle, lines: list[str], *, first_line: int) -> None:
     """Fill the article's body, figures and videos from the lines after the front matter."""
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-        first_line += 1
-    if lines and lines[0].startswith("# ") and _same_title(lines[0][2:], article.title):
-        lines = lines[1:]
-        first_line += 1
-    body = "\n".join(lines)
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    heading = lines[start] if start < len(lines) else ""
+    if heading.startswith("# ") and _same_title(heading[2:], article.title):
+        start += 1
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+    body = "\n".join(lines[start:])
+    first_line += start
+    article.body_line = first_line
+
+    counted = {"offset": 0, "line": first_line}
 
     def line_at(offset: int) -> int:
-        return first_line + body.count("\n", 0, offset)
+        # Matches come in order: count only the newlines since the previous one.
+        counted["line"] += body.count("\n", counted["offset"], offset)
+        counted["offset"] = offset
+        return counted["line"]
 
     def replace(match: re.Match) -> str:
         line = line_at(match.start())
@@ -454,5 +482,22 @@ def _attributes(text: str) -> dict[str, str]:
     for match in HTML_ATTRIBUTE.finditer(text):
         value = next(v for v in match.group("dq", "sq", "bare") if v is not None)
         # As in HTML, the first of repeated attributes is the one that counts.
-        attributes.setdefault(match.group("name").lower(), html.unescape(value))
+        attributes.setdefault(match.group("name").lower(), _unescape_attribute(value))
     return attributes
+
+
+def _unescape_attribute(value: str) -> str:
+    """Decode character references as a browser does inside an attribute.
+
+    html.unescape reads text: it takes "&reg" in "?a=1&region=HK" for ®. In an
+    attribute, a reference without its ";" that runs on into a letter, a digit
+    or "=" is left as written (HTML, "named character reference state").
+    """
+
+    def reference(match: re.Match) -> str:
+        name, following = match.group(1), value[match.end() : match.end() + 1]
+        if name in html.entities.html5 and following != "=":
+            return match.group(0)
+        return "&amp;" + name
+
+    return html.unescape(UNTERMINATED_REFERENCE.sub(reference, value))

@@ -6,7 +6,17 @@ from django.db import IntegrityError
 
 from articles import importer
 from articles.importer import discover, import_seeds
-from articles.models import Article, Author, Byline, Figure, Section, Tag, TaggedArticle, Video
+from articles.models import (
+    Article,
+    Author,
+    Byline,
+    Figure,
+    Section,
+    Tag,
+    TaggedArticle,
+    Video,
+    unicode_slug,
+)
 
 from .seedfiles import figure_html, seed_text, video_shortcode, write_archive, write_seed
 
@@ -344,3 +354,57 @@ def test_reordered_tags_are_an_update(seeds_dir):
     write_seed(seeds_dir, "a.txt", tags=["拜登", "普京"])
     assert statuses(import_seeds([path])) == ["updated"]
     assert list(TaggedArticle.objects.values_list("spelling", flat=True)) == ["拜登", "普京"]
+
+
+def test_body_too_deeply_nested_to_render_fails_that_file_alone(seeds_dir):
+    nested = "\n".join("    " * level + "- 項目" for level in range(400))
+    write_seed(seeds_dir, "1.txt", number=1, body="開場。\n\n" + nested)
+    write_seed(seeds_dir, "2.txt", number=2)
+    report = import_seeds([seeds_dir])
+    assert statuses(report) == ["failed", "created"]
+    failure = report.files[0]
+    assert failure.number == 1
+    assert (failure.messages[-1].line, failure.messages[-1].text) == (
+        12,
+        "the body is nested too deeply to render",
+    )
+    assert list(Article.objects.values_list("number", flat=True)) == [2]
+
+
+def test_tags_with_capitals_beyond_ascii_are_created_and_found(seeds_dir):
+    # SQLite's LOWER() leaves É and Р as they are; Python's lower() does not.
+    write_seed(seeds_dir, "1.txt", number=1, tags=["École", "Россия"])
+    write_seed(seeds_dir, "2.txt", number=2, tags=["École"])
+    assert statuses(import_seeds([seeds_dir])) == ["created", "created"]
+    assert statuses(import_seeds([write_seed(seeds_dir, "3.txt", number=3, tags=["École"])])) == [
+        "created"
+    ]
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["École", "Россия"]
+    assert Tag.objects.get(name="École").tagged_articles.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("model", "values"), [(Section, {"category": "眾聞"}), (Tag, {"tags": ["眾聞"]})]
+)
+def test_a_slug_taken_meanwhile_fails_the_batch_not_the_import(
+    seeds_dir, monkeypatch, model, values
+):
+    # Another connection saves a row with the slug the import has chosen,
+    # between its choosing and its inserting.
+    model.objects.create(name="別的", slug="眾聞")
+    real_unique_slugs = importer._unique_slugs
+    stale = []
+
+    def chosen_before_the_other_save(table, names, max_length):
+        if table is model and not stale:
+            stale.append(names)
+            return {name: unicode_slug(name) for name in names}
+        return real_unique_slugs(table, names, max_length)
+
+    monkeypatch.setattr(importer, "_unique_slugs", chosen_before_the_other_save)
+    for number in (1, 2):
+        write_seed(seeds_dir, f"{number}.txt", number=number, **values)
+    assert statuses(import_seeds([seeds_dir])) == ["created", "created"]
+    assert stale == [["眾聞"]]
+    assert model.objects.get(name="眾聞").slug == "眾聞-2"
+    assert Article.objects.count() == 2

@@ -1,6 +1,6 @@
 import pytest
 
-from articles.markup import excerpt, render_body, sanitize, split_body
+from articles.markup import MarkupError, excerpt, render_body, sanitize, split_body
 
 from .xss import VECTORS, dangerous
 
@@ -72,3 +72,10 @@ def test_excerpt_is_plain_text_cut_with_an_ellipsis():
 
 def test_sanitize_keeps_plain_text():
     assert sanitize("普京 & 拜登") == "普京 &amp; 拜登"
+
+
+def test_body_nested_too_deeply_is_a_markup_error_and_the_next_renders():
+    nested = "\n".join("    " * level + "- 項目" for level in range(400))
+    with pytest.raises(MarkupError, match="nested too deeply"):
+        render_body(nested)
+    assert render_body("**之後**") == "<p><strong>之後</strong></p>"

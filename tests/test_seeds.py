@@ -365,3 +365,75 @@ def test_figure_and_video_addresses_must_be_web_addresses():
 def test_quoted_angle_bracket_in_an_attribute_does_not_end_the_image():
     body = '<figure><img alt="a > b" src="https://example.com/a.jpg" src="javascript:x"></figure>'
     assert parse(seed_text(body=body)).figures[0].image_url == "https://example.com/a.jpg"
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "fragment"),
+    [
+        ("original_url", "https://[hkcnews.com/article/1/x", "not a valid URL"),
+        ("original_url", "https://www.hkcnews.com＃/article/1/x", "not a valid URL"),
+        ("url", "https://[web.archive.org/web/1/x", "not a valid URL"),
+        ("original_url", "https://hkcnews.com/article/" + "9" * 5000, "out of range"),
+        ("original_url", "https://hkcnews.com/article/99999999999", "out of range"),
+    ],
+)
+def test_malformed_urls_are_seed_errors_not_crashes(key, url, fragment):
+    text = seed_text(**{"original" if key == "original_url" else "url": url})
+    error = error_of(text)
+    assert fragment in error.text
+    assert error.line == (7 if key == "original_url" else 6)
+
+
+def test_number_pattern_capturing_text_is_a_seed_error():
+    error = error_of(seed_text(), number_pattern=r"/article/\d+/(?P<number>[^/]+)")
+    assert "is not a number" in error.text and error.line == 7
+
+
+@pytest.mark.parametrize(
+    ("body", "figures"),
+    [
+        ("<figure>" * 200_000, 0),
+        ("{{< video" * 200_000, 0),
+        ("<figure>" + "<img a" * 200_000 + "</figure>", 1),
+        ("<figure>" + '<img "' * 200_000 + "</figure>", 1),
+        ("<figure>" + "<figcaption><" * 100_000 + "</figure>", 1),
+    ],
+)
+def test_unclosed_openings_near_the_size_limit_are_read_in_one_pass(body, figures):
+    # Each of these once cost a scan to the end of the file per opening: hours.
+    seed = parse(seed_text(body=body))
+    assert len(seed.figures) == figures
+    assert seed.videos == []
+
+
+def test_many_figures_keep_their_lines():
+    seed = parse(
+        seed_text(body="<figure>\n<figcaption>說明。美聯社</figcaption>\n</figure>\n" * 30_000)
+    )
+    assert len(seed.figures) == 30_000
+    assert seed.figures[-1].line == 12 + 3 * 29_999
+    assert seed.figures[-1].credit == "美聯社"
+
+
+def test_blank_lines_before_the_body_are_skipped_in_one_pass():
+    # Skipping them by slicing the list of lines once took time quadratic in their number.
+    seed = parse(seed_text(heading=False, body="\n" * 1_500_000 + "內文。"))
+    assert seed.body == "內文。"
+
+
+def test_body_line_is_where_the_body_starts(sample):
+    assert read_seed(sample).body_line == 18
+    assert parse(seed_text(heading=False, body="\n\n內文。")).body_line == 12
+
+
+def test_references_in_attributes_are_read_as_a_browser_reads_them():
+    # html.unescape would read "&region" as "®ion" and "&times" as "×".
+    body = (
+        '<figure><img src="https://example.com/a.jpg?s=2&region=hk&amp;x=1&copy=2" '
+        'alt="&lt;b&gt; &amp; &copy 2021"></figure>\n\n'
+        '{{< video src="https://example.com/v?a=1&para=2&times=3" >}}'
+    )
+    seed = parse(seed_text(body=body))
+    assert seed.figures[0].image_url == "https://example.com/a.jpg?s=2&region=hk&x=1&copy=2"
+    assert seed.figures[0].alt == "<b> & © 2021"
+    assert seed.videos[0].archived_url == "https://example.com/v?a=1&para=2&times=3"

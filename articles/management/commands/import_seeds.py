@@ -41,7 +41,12 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         progress = Progress(self.stderr) if verbosity >= 1 and self.stderr.isatty() else None
         results = iter_import(
-            files, overwrite=overwrite, dry_run=dry_run, workers=workers, progress=progress
+            files,
+            overwrite=overwrite,
+            dry_run=dry_run,
+            workers=workers,
+            progress=progress,
+            waiting=self._waiting if verbosity >= 1 else None,
         )
         counts = dict.fromkeys(STATUSES, 0)
         started = time.monotonic()
@@ -76,6 +81,9 @@ class Command(BaseCommand):
             )
         if counts["failed"]:
             raise CommandError(f"{counts['failed']} of {len(files)} files failed", returncode=1)
+
+    def _waiting(self):
+        self.stderr.write("Another import is writing to this database; waiting for it to finish.")
 
 
 class Progress:
