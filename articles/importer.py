@@ -32,13 +32,14 @@ from django.db import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import images, search
+from . import images
 from .caching import content_changed
 from .models import (
     Article,
     Author,
     Byline,
     Figure,
+    SearchDocument,
     Section,
     Tag,
     TaggedArticle,
@@ -360,11 +361,20 @@ class _Writer:
         if related_changed:
             Article.objects.filter(number__in=related_changed).update(modified_at=now)
 
-        # Search documents of what was written, in this batch's transaction.
+        # Search documents of what was written, in this batch's transaction:
+        # cut by the workers, written here as rows (FTS5 has no upsert).
         written = {r.number for r in results.values() if r.status in ("created", "updated")}
-        search.index_articles(
-            [row["id"] for row, _ in created]
-            + [article.pk for article, _ in updated if article.number in written]
+        replaced = [article.pk for article, _ in updated if article.number in written]
+        if replaced:
+            SearchDocument.objects.filter(pk__in=replaced).delete()
+        _insert(
+            SearchDocument,
+            [{"article_id": row["id"], **item.search_document} for row, item in created]
+            + [
+                {"article_id": article.pk, **item.search_document}
+                for article, item in updated
+                if article.number in written
+            ],
         )
         return results
 

@@ -1,4 +1,5 @@
-"""The CPU-bound half of an import: parse a seed file and render its body.
+"""The CPU-bound half of an import: parse a seed file, render its body, cut its
+search pieces.
 
 It runs in worker processes, one file after another, and so imports nothing
 from Django: what it returns is plain data for the importer to write.
@@ -7,7 +8,7 @@ from Django: what it returns is plain data for the importer to write.
 import hashlib
 from dataclasses import dataclass
 
-from . import markup
+from . import markup, pieces
 from .seeds import Message, SeedArticle, SeedError, parse_seed
 
 
@@ -24,6 +25,8 @@ class Prepared:
     seed: SeedArticle | None = None
     body_html: str = ""
     excerpt: str = ""
+    # The fields of the article's search document (pieces.document).
+    search_document: dict[str, str] | None = None
     error: Message | None = None
 
 
@@ -47,6 +50,12 @@ def prepare(path: str, data: bytes, options: Options) -> Prepared:
             prepared.error = Message("error", seed.body_line, str(error))
             return prepared
         prepared.excerpt = markup.excerpt(prepared.body_html)
+        prepared.search_document = pieces.document(
+            title=seed.title,
+            tags=seed.tags,
+            captions=[f"{f.caption} {f.credit} {f.alt}" for f in seed.figures],
+            body_html=prepared.body_html,
+        )
     return prepared
 
 

@@ -8,10 +8,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from articles import pieces as pieces_module
 from articles import search
 from articles.importer import import_seeds
 from articles.models import Article, Figure, SearchDocument, Tag
-from articles.search import BOUNDARY, fold, highlight, parse_query, pieces
+from articles.pieces import BOUNDARY, fold, pieces
+from articles.search import highlight, parse_query
 
 from .seedfiles import CHARACTERS, figure_html, write_archive, write_seed
 
@@ -373,7 +375,7 @@ def test_the_database_index_answers_searches():
     SearchDocument.objects.bulk_create(
         SearchDocument(
             article_id=pk,
-            **search.document(
+            **pieces_module.document(
                 title="標題",
                 tags=[],
                 captions=[],
