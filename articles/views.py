@@ -2,9 +2,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -14,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
 from . import search
-from .caching import content_version
+from .caching import content_version, remember_for, taxonomy_version
 from .models import (
     Article,
     Author,
@@ -237,12 +239,29 @@ class SearchView(ArticleListView):
         return f"搜尋：{self.query}" if self.query else "搜尋"
 
 
+@dataclass(frozen=True)
+class ArticlePart:
+    """An article as its page shows it, rendered once and kept (see caching.py)."""
+
+    head: str  # OpenGraph tags and JSON-LD
+    body: str  # the <article> element
+    has_videos: bool
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+    published_at: dt.datetime | None
+
+
 class ArticleDetailView(DetailView):
     """An article with its figures and videos in place, related articles and neighbours.
 
-    The article row alone decides whether the reader's copy is still good
-    (ETag and Last-Modified): a conditional request costs one query, and only a
-    full answer loads figures, tags and the rest.
+    The article row decides whether the reader's copy is still good (ETag and
+    Last-Modified), so a conditional request costs one query. The article's own
+    part of the page is kept per change time (`caching.py`), so after an edit
+    elsewhere the page is rebuilt from the cache with that one query.
     """
 
     template_name = "articles/article_detail.html"
@@ -262,13 +281,6 @@ class ArticleDetailView(DetailView):
         modified = int(article.modified_at.timestamp())
         response = get_conditional_response(request, etag=etag, last_modified=modified)
         if response is None:
-            prefetch_related_objects(
-                [article],
-                Prefetch("bylines", Byline.objects.select_related("author")),
-                Prefetch("tagged_items", TaggedArticle.objects.select_related("tag")),
-                "figures",
-                "videos",
-            )
             response = self.render_to_response(self.get_context_data(object=article))
         response.headers.setdefault("ETag", etag)
         response.headers.setdefault("Last-Modified", http_date(modified))
@@ -276,16 +288,51 @@ class ArticleDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        tags = [item.tag for item in article.tagged_items.all()]
+        part_key = (
+            f"newsroom:article:{article.pk}:{article.modified_at.timestamp():.6f}:"
+            f"{taxonomy_version()}:{self.request.scheme}://{self.request.get_host()}"
+        )
+        links_key = f"newsroom:article-links:{article.pk}"
         return super().get_context_data(
-            parts=article.body_parts(),
-            tags=tags,
-            related=article.related(self.related_count),
-            previous_article=article.neighbour(newer=False),
-            next_article=article.neighbour(newer=True),
-            json_ld=json_ld(news_article(article, tags, self.request)),
+            article_part=remember_for(
+                part_key, lambda: self.render_part(article), settings.ARTICLE_CACHE_SECONDS
+            ),
+            **remember_for(links_key, lambda: self.links(article), settings.LINKS_CACHE_SECONDS),
             **kwargs,
         )
+
+    def render_part(self, article: Article) -> ArticlePart:
+        prefetch_related_objects(
+            [article],
+            Prefetch("bylines", Byline.objects.select_related("author")),
+            Prefetch("tagged_items", TaggedArticle.objects.select_related("tag")),
+            "figures",
+            "videos",
+        )
+        tags = [item.tag for item in article.tagged_items.all()]
+        context = {
+            "article": article,
+            "parts": article.body_parts(),
+            "tags": tags,
+            "json_ld": json_ld(news_article(article, tags, self.request)),
+        }
+        return ArticlePart(
+            head=render_to_string("articles/_article_head.html", context, self.request),
+            body=render_to_string("articles/_article.html", context, self.request),
+            has_videos=bool(article.videos.all()),
+        )
+
+    def links(self, article: Article) -> dict:
+        def link(other: Article | None) -> Link | None:
+            if other is None:
+                return None
+            return Link(other.title, other.get_absolute_url(), other.published_at)
+
+        return {
+            "related": [link(other) for other in article.related(self.related_count)],
+            "previous_article": link(article.neighbour(newer=False)),
+            "next_article": link(article.neighbour(newer=True)),
+        }
 
 
 def news_article(article: Article, tags: list[Tag], request) -> dict:

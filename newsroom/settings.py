@@ -99,6 +99,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "newsroom.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "articles.caching.PageCacheMiddleware",
     "newsroom.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,7 +227,12 @@ if os.environ.get("CACHE_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # Content Security Policy, enforced everywhere (development included, so that
 # what the tests see is what production sends). Scripts and styles come only
@@ -300,6 +306,10 @@ TAGGIT_CASE_INSENSITIVE = True
 # content changes), and how long browsers and proxies may keep it.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_MAX_AGE = int(os.environ.get("PAGE_MAX_AGE", "300"))
+# An article's own part of its page, kept until the article or a tag, section
+# or author changes; its related articles and neighbours, kept this long.
+ARTICLE_CACHE_SECONDS = int(os.environ.get("ARTICLE_CACHE_SECONDS", str(7 * 24 * 3600)))
+LINKS_CACHE_SECONDS = int(os.environ.get("LINKS_CACHE_SECONDS", "600"))
 
 # Seed import.
 NEWSROOM_ARTICLE_NUMBER_PATTERN = os.environ.get(

@@ -69,7 +69,7 @@ def test_alt_can_be_emptied_for_a_decorative_picture_and_is_escaped():
 
 
 def test_article_page_uses_the_renditions_without_a_query_per_figure(
-    client, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+    client, settings, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
     article = new_article(figures=0, number=1, body="內文。\n\n{{< figure 1 >}}")
     with_image(add_figure(article), imagefiles.jpeg((1000, 700)))
@@ -82,7 +82,9 @@ def test_article_page_uses_the_renditions_without_a_query_per_figure(
         for _ in range(2):
             with_image(add_figure(article), imagefiles.jpeg((1000, 700)))
     files = media_files(settings)
-    with django_assert_num_queries(len(one)):
+    # No more queries for three figures than for one (fewer: the navigation and
+    # the links around the article are still cached).
+    with django_assert_max_num_queries(len(one)):
         html = client.get(article.get_absolute_url()).content.decode()
     assert html.count("<picture>") == 3
     # Renditions are made when an image is stored, never while a page is shown.
@@ -90,7 +92,7 @@ def test_article_page_uses_the_renditions_without_a_query_per_figure(
 
 
 def test_cards_use_the_lead_figure_renditions_without_a_query_per_card(
-    client, django_assert_num_queries, django_capture_on_commit_callbacks
+    client, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
     with_image(
         add_figure(new_article(figures=0, number=1), alt="普京"), imagefiles.jpeg((600, 400))
@@ -102,7 +104,7 @@ def test_cards_use_the_lead_figure_renditions_without_a_query_per_card(
             add_figure(new_article(figures=0, number=2), alt="普京"), imagefiles.jpeg((600, 400))
         )
         add_figure(new_article(figures=0, number=3))
-    with django_assert_num_queries(len(one)):
+    with django_assert_max_num_queries(len(one)):
         html = client.get("/").content.decode()
     cards = html.split('<article class="card">')[1:]
     assert len(cards) == 3

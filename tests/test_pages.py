@@ -432,3 +432,55 @@ def test_persistent_database_connections(settings):
 
 def test_urls_keep_unicode_slugs():
     assert reverse("tag", kwargs={"slug": "普京"}) == "/tag/%E6%99%AE%E4%BA%AC/"
+
+
+def test_after_an_edit_elsewhere_an_article_page_is_rebuilt_with_one_query(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    article = factories.article(tags=["普京"], figures=3)
+    factories.article(tags=["普京"])
+    html_of(client.get(article.get_absolute_url()))
+    other = factories.article(title="別處的修改")
+    with django_capture_on_commit_callbacks(execute=True):
+        other.save()  # retires every cached page
+    with django_assert_num_queries(1):
+        html = html_of(client.get(article.get_absolute_url()))
+    assert html.count('<figure class="figure">') == 3 and "相關文章" in html
+
+
+def test_renaming_a_tag_shows_on_the_articles_that_carry_it(
+    client, django_capture_on_commit_callbacks
+):
+    article = factories.article(tags=["普京"])
+    assert ">普京</a>" in html_of(client.get(article.get_absolute_url()))
+    tag = article.tagged_items.get().tag
+    tag.name = "普亭"
+    with django_capture_on_commit_callbacks(execute=True):
+        tag.save()
+    html = html_of(client.get(article.get_absolute_url()))
+    assert ">普亭</a>" in html and ">普京</a>" not in html
+
+
+def test_cached_pages_carry_the_security_headers_and_answer_head_and_conditional_requests(
+    client, sample_article, django_assert_num_queries
+):
+    url = sample_article.get_absolute_url()
+    first = client.get(url)
+    with django_assert_num_queries(0):
+        cached = client.get(url)
+        head = client.head(url)
+        not_modified = client.get(url, headers={"if-none-match": first["ETag"]})
+    assert cached.content == first.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "ETag", "Cache-Control"):
+        assert cached[header] == first[header]
+    assert head.status_code == 200 and head.content == b""
+    assert not_modified.status_code == 304
+
+
+def test_each_host_gets_its_own_cached_page(client, sample_article, settings):
+    settings.ALLOWED_HOSTS = ["archive.example.org", "mirror.example.org"]
+    url = sample_article.get_absolute_url()
+    first = html_of(client.get(url, headers={"host": "archive.example.org"}))
+    second = html_of(client.get(url, headers={"host": "mirror.example.org"}))
+    assert 'href="http://archive.example.org/article/48691/' in first
+    assert 'href="http://mirror.example.org/article/48691/' in second
