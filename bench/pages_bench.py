@@ -5,9 +5,11 @@ then serves, in the same run and the same way (gunicorn, 2 sync workers, DEBUG
 off, persistent database connections):
 
 - the minimal view of bench/minimal_site.py: the baseline;
-- Newsroom, whose pages are loaded with wrk: the home page, an article page with
-  the page cache cold (caching off, a different article on each request) and warm
-  (one article, cached), a tag page and searches.
+- Newsroom, whose pages are loaded with wrk: an article page with nothing cached
+  (a different article on each request, every cache off); with the page cache
+  cold, as after any edit (pages retired, each article's own part and its links
+  still cached: the cache layers of articles/caching.py); and warm (one article,
+  cached); the home page, a tag page, and searches (never cached).
 
 It prints requests/s and p50/p99 latency for each, and the ratio of requests/s to
 the baseline. Needs wrk (Debian package `wrk`).
@@ -156,14 +158,24 @@ def main() -> None:
         with gunicorn("bench.minimal_site:application", {}) as url:
             wrk(url + "/", 2)
             results["minimal view (baseline)"] = wrk(url + "/", args.seconds)
-        with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
+        uncached = {
+            "PAGE_CACHE_SECONDS": "0",
+            "ARTICLE_CACHE_SECONDS": "0",
+            "LINKS_CACHE_SECONDS": "0",
+        }
+        with gunicorn("newsroom.wsgi", {**environment, **uncached}) as url:
             wrk(url + "/", 2, paths=articles[:200])
-            results["article, cache cold"] = wrk(url, args.seconds, paths=articles)
+            results["article, nothing cached"] = wrk(url, args.seconds, paths=articles)
+        # After an edit every page is retired, but each article's own part
+        # and the links around it are still cached: the state this measures.
+        with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
+            wrk(url, args.seconds, paths=articles[:300])
+            results["article, page cache cold"] = wrk(url, args.seconds, paths=articles[:300])
         with gunicorn("newsroom.wsgi", environment) as url:
             wrk(url + "/", 2)
             wrk(url + article, 2)
+            results["article, page cache warm"] = wrk(url + article, args.seconds)
             results["home"] = wrk(url + "/", args.seconds)
-            results["article, cache warm"] = wrk(url + article, args.seconds)
             results["tag page"] = wrk(url + tag, args.seconds)
             for query in SEARCHES:
                 path = "/search/?q=" + urllib.request.quote(query)
