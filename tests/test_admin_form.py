@@ -137,6 +137,22 @@ def test_saving_an_untouched_form_leaves_the_search_index_alone(admin_client):
     assert not [q["sql"] for q in queries if "articles_searchdocument" in q["sql"]]
 
 
+def test_a_body_the_renderer_refuses_is_a_form_error_not_a_server_error(admin_client):
+    article = make_article(body="原來的內文。")
+    nested = "- " * 3000 + "項目"  # a list in a list, 3,000 levels deep
+    response = save(admin_client, article, body=nested)
+    assert response.status_code == 200
+    body_errors = response.context["adminform"].form.errors["body"]
+    assert body_errors == [
+        "內文無法轉換成網頁，未能儲存。通常是清單或引文一層套一層太多層：請減少層數後再儲存。"
+    ]
+    assert Article.objects.get().body == "原來的內文。"
+    data = form_data(admin_client.get(ADD))
+    data.update(title="新文章", body=nested, status="draft")
+    assert "body" in admin_client.post(ADD, data).context["adminform"].form.errors
+    assert Article.objects.count() == 1
+
+
 def test_edited_article_is_a_conflict_for_the_importer(admin_client, seeds_dir):
     path = write_seed(seeds_dir, text=seed_text(title="原來的標題"))
     import_seeds([path])
