@@ -51,10 +51,27 @@ def test_list_query_count_does_not_grow_with_the_page(
         )
     # session, user, sections for the filter, the date span (2) for the year
     # filter and again for the date drill-down (2), the capped count, the
-    # page, its bylines, its tags.
-    with django_assert_num_queries(11):
+    # page's ids, its articles, their bylines, their tags.
+    with django_assert_num_queries(12):
         response = admin_client.get(LIST)
     assert len(response.context["cl"].result_list) == articles
+
+
+def test_list_sorts_ids_and_loads_only_the_pages_articles(admin_client, monkeypatch):
+    monkeypatch.setattr("articles.admin.ArticleAdmin.list_per_page", 2)
+    for number in range(1, 6):
+        make_article(number=number, title=f"北約 {number}", section=make_section())
+    with CaptureQueriesContext(connection) as queries:
+        assert listed(admin_client, "?q=北約&p=2") == [3, 2]
+    statements = [query["sql"] for query in queries]
+    # The matches are sorted without their sections joined; the page's rows, not sorted again.
+    assert not [
+        sql for sql in statements if "articles_searchdocument" in sql and "articles_section" in sql
+    ]
+    page = "IN ({}, {})".format(*(Article.objects.get(number=n).pk for n in (3, 2)))
+    assert [sql for sql in statements if page in sql and "ORDER BY" not in sql]
+    html = admin_client.get(LIST + "?q=北約&p=2").content.decode()
+    assert "北約 3" in html and "眾聞" in html and "北約 5" not in html
 
 
 def test_list_never_counts_the_whole_table(admin_client):
