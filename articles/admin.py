@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import history
+from . import history, search
 from .admin_list import (
     ArticleChangeList,
     AuthorFilter,
@@ -255,20 +255,13 @@ class ArticleAdmin(admin.ModelAdmin):
         return self.search_index(queryset, term), False
 
     def search_index(self, queryset, term: str):
-        """The articles of `queryset` whose title, body or tags contain `term`.
+        """The articles of `queryset` whose title, body, captions or tags contain
+        every word of `term`, found through the site's search index.
 
-        Until the site's search index is merged this compares text; switched to
-        `Article.objects.search(term)`, it keeps this contract: a queryset of
-        the same articles, without duplicates.
+        A filter by id, unranked: the list keeps its own filters and order, and
+        no match is scored only for the list to sort by date instead.
         """
-        for word in term.split():
-            tagged = TaggedArticle.objects.filter(tag__name__icontains=word)
-            queryset = queryset.filter(
-                Q(title__icontains=word)
-                | Q(body__icontains=word)
-                | Q(pk__in=tagged.values("content_object_id"))
-            )
-        return queryset
+        return queryset.matching(term)
 
     def action_checkbox(self, article):
         # Django renders a widget template for each row's checkbox: a third of
@@ -414,7 +407,12 @@ class ArticleAdmin(admin.ModelAdmin):
         article = form.instance
         if change and not form.has_changed() and any(f.has_changed() for f in formsets):
             # Only figures or videos changed: the article still counts as edited.
+            # Saved after its figures, it indexes their captions too.
             article.save()
+        elif not change or form.has_changed():
+            # save_model indexed the article before its tags and figures were
+            # saved: its search document is written again with them.
+            search.index_articles([article.pk])
         history.record(article, form.snapshot, history.snapshot(article), user=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -467,17 +465,36 @@ def link(url: str):
 class ChangesArticles:
     """A model admin whose objects' deletion changes articles (their tags,
     section or byline): those articles are marked as edited first, so that a
-    re-import reports a conflict rather than undo the change."""
+    re-import reports a conflict rather than undo the change. If their search
+    documents hold the object's name (`in_search_documents`), they are written
+    again without it."""
 
     article_link: str  # the lookup from Article to this model, e.g. "section"
+    in_search_documents = False
 
     def delete_model(self, request, obj):
-        mark_edited(Article.objects.filter(**{self.article_link: obj}))
+        articles = Article.objects.filter(**{self.article_link: obj})
+        ids = self.indexed_ids(articles)
+        mark_edited(articles)
         super().delete_model(request, obj)
+        if ids:
+            search.index_articles(ids)
 
     def delete_queryset(self, request, queryset):
-        mark_edited(Article.objects.filter(**{f"{self.article_link}__in": queryset}))
-        super().delete_queryset(request, queryset)
+        articles = Article.objects.filter(**{f"{self.article_link}__in": queryset})
+        # The delete_selected action runs outside the admin's transactions.
+        with transaction.atomic():
+            ids = self.indexed_ids(articles)
+            mark_edited(articles)
+            super().delete_queryset(request, queryset)
+            if ids:
+                search.index_articles(ids)
+
+    def indexed_ids(self, articles) -> list[int]:
+        """Ids of the articles whose search documents will need writing again."""
+        if not self.in_search_documents:
+            return []
+        return list(articles.order_by().values_list("pk", flat=True).distinct())
 
 
 def mark_edited(articles, **changes) -> int:
@@ -554,6 +571,7 @@ class MergeForm(forms.Form):
 class TagAdmin(ChangesArticles, KeepsOldSlugs, admin.ModelAdmin):
     alias_model = TagAlias
     article_link = "tagged_items__tag"
+    in_search_documents = True
     list_display = ["name", "slug", "article_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -569,6 +587,14 @@ class TagAdmin(ChangesArticles, KeepsOldSlugs, admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(Q(name__icontains=term) | Q(pk__in=aliased(term))), False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Its articles' search documents hold its name as search folds it: a
+        # change of case or width alone leaves them as they are, and a tag can
+        # be on thousands of articles.
+        if change and search.fold(form.initial.get("name", "")) != search.fold(obj.name):
+            search.index_articles(obj.tagged_articles.values_list("content_object_id", flat=True))
 
     def alias_values(self, form):
         return {"name": form.initial["name"]}

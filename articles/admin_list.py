@@ -67,14 +67,22 @@ class CappedPaginator(Paginator):
 class ArticleChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
-        # What the columns show, for the page only: figures counted per row,
-        # authors' and tags' names in one query each, and no bodies.
-        articles = list(
-            self.result_list.defer("body", "body_html", "excerpt", "url", "source_path").annotate(
-                figure_count=count_of(Figure, "article")
-            )
+        # The page's ids first, sorted on the articles' own rows; then those
+        # rows with what the columns show. Sorting whole rows, their section
+        # joined, costs ~3 µs a match before the LIMIT: on SQLite, 30 ms of a
+        # search matching 9,000 articles, 80 ms of one matching nearly all.
+        ids = list(self.result_list.values_list("pk", flat=True))
+        # For the page only: figures counted per row, authors' and tags' names
+        # in one query each, and no bodies.
+        rows = (
+            self.root_queryset.filter(pk__in=ids)
+            .order_by()
+            .select_related("section")
+            .defer("body", "body_html", "excerpt", "url", "source_path")
+            .annotate(figure_count=count_of(Figure, "article"))
         )
-        ids = [article.pk for article in articles]
+        by_id = {article.pk: article for article in rows}
+        articles = [by_id[pk] for pk in ids]
         authors = group(
             Byline.objects.filter(article__in=ids)
             .order_by("position", "id")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
+from . import markup
 from .models import Article, Author, Byline, Tag, TaggedArticle
 from .tagging import clean_tag_names, find_tags, set_article_tags
 
@@ -153,6 +154,22 @@ class ArticleAdminForm(forms.ModelForm):
                 Byline.objects.filter(article=self.instance).values_list("author_id", flat=True)
             )
             self.initial["version"] = version_of(self.instance.modified_at)
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        # Saving renders the body (Article.save); one the renderer refuses is
+        # said here, on its field, rather than failing the save. Rendered here,
+        # deeper in the stack than the save renders it, a body that passes
+        # cannot run out of stack there.
+        try:
+            markup.render_body(body)
+        except markup.MarkupError:
+            raise ValidationError(
+                "內文無法轉換成網頁，未能儲存。通常是清單或引文一層套一層太多層："
+                "請減少層數後再儲存。",
+                code="unrenderable",
+            ) from None
+        return body
 
     def clean_tag_names(self):
         names = self.cleaned_data["tag_names"]

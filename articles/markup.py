@@ -122,6 +122,10 @@ def render_body(body: str) -> str:
     except RecursionError:
         # Python-Markdown parses a nested list by recursion, a few frames a
         # level: a list nested some 250 levels deep exhausts Python's stack.
+        # The converter is left mid-parse (its block parser's state stack is
+        # not unwound, and reset() does not clear it): kept, it would escape
+        # the raw HTML of every later body in this thread. A new one is built.
+        _local.markdown = None
         raise MarkupError("the body is nested too deeply to render") from None
     rendered = sanitize(converted).strip()
     return RENDERED_REFERENCE.sub(

@@ -144,6 +144,45 @@ def _tsquery(query: Query) -> str:
 # -- Finding articles ----------------------------------------------------------
 
 
+def _fts5_match(connection, expression: str) -> RawSQL:
+    """The ids of the SQLite documents matching an FTS5 expression."""
+    from .models import SearchDocument
+
+    quote = connection.ops.quote_name
+    table = quote(SearchDocument._meta.db_table)
+    key = quote(SearchDocument._meta.pk.column)
+    return RawSQL(f"SELECT {key} FROM {table} WHERE {table} MATCH %s", [expression])
+
+
+def _matches(connection, query: Query) -> RawSQL:
+    """The ids of the documents holding every term of `query`, found through the index."""
+    if connection.vendor == "sqlite":
+        return _fts5_match(connection, " AND ".join(_fts5_phrase(term) for term in query.terms))
+    if connection.vendor == "postgresql":
+        # The function (migration 0005) finds the articles holding every piece
+        # through the GIN index, then checks that a term of several pieces
+        # stands together in one field.
+        phrases = [_phrase(term) for term in query.terms if len(term) > 1]
+        return RawSQL(
+            f"SELECT {connection.ops.quote_name(MATCHES_FUNCTION)}(%s::tsquery, %s::text[])",
+            [_tsquery(query), phrases],
+        )
+    raise NotSupportedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")
+
+
+def matching_articles(queryset: QuerySet, text: str) -> QuerySet:
+    """The articles of `queryset` matching a query, unranked and in the queryset's order.
+
+    The same matches as `search_articles`, for lists that sort by their own
+    columns (the admin's): scoring every match would be wasted there, and
+    costs in proportion to the number of matches.
+    """
+    query = parse_query(text)
+    if not query:
+        return queryset.none()
+    return queryset.filter(pk__in=_matches(connections[queryset.db], query))
+
+
 def search_articles(queryset: QuerySet, text: str) -> QuerySet:
     """The articles of `queryset` matching a reader's query, best matches first.
 
@@ -155,33 +194,16 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
     if not query:
         return queryset.none()
     connection = connections[queryset.db]
-    from .models import SearchDocument
-
-    quote = connection.ops.quote_name
-    table = quote(SearchDocument._meta.db_table)
-    key = quote(SearchDocument._meta.pk.column)
+    matches = _matches(connection, query)
     if connection.vendor == "sqlite":
-
-        def found(expression: str) -> RawSQL:
-            return RawSQL(f"SELECT {key} FROM {table} WHERE {table} MATCH %s", [expression])
-
-        matches = found(" AND ".join(_fts5_phrase(term) for term in query.terms))
         # Which fields hold a term, from the index alone: reading the stored
         # pieces of every match would read whole bodies.
         in_field = {
-            (term, field): Q(pk__in=found(f"{{{field}}} : {_fts5_phrase(term)}"))
+            (term, field): Q(pk__in=_fts5_match(connection, f"{{{field}}} : {_fts5_phrase(term)}"))
             for term in query.terms
             for field in FIELD_WEIGHTS
         }
-    elif connection.vendor == "postgresql":
-        # The function (migration 0002) finds the articles holding every piece
-        # through the GIN index, then checks that a term of several pieces
-        # stands together in one field.
-        phrases = [_phrase(term) for term in query.terms if len(term) > 1]
-        matches = RawSQL(
-            f"SELECT {quote(MATCHES_FUNCTION)}(%s::tsquery, %s::text[])",
-            [_tsquery(query), phrases],
-        )
+    else:
         # Title, tags and captions are short and stored in the row.
         in_field = {
             (term, field): GreaterThan(
@@ -190,8 +212,6 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
             for term in query.terms
             for field in FIELD_WEIGHTS
         }
-    else:
-        raise NotSupportedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")
     score = sum(
         (
             Case(When(condition, then=Value(FIELD_WEIGHTS[field])), default=Value(0))

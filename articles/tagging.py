@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from . import search
 from .caching import content_changed_on_commit
 from .models import Article, Revision, Tag, TagAlias, TaggedArticle
 
@@ -98,8 +99,8 @@ def merge_tags(*, keep: Tag, tags: Iterable[Tag], user=None) -> Merge:
     the first of them in its list; its spelling is the article's own spelling
     of the kept tag if it had it, else the kept tag's name (the names that
     were merged away no longer stand for a tag of their own). Each article
-    changed is marked as edited, so a re-import does not undo the merge, and
-    gets a revision in its history.
+    changed is marked as edited, so a re-import does not undo the merge, gets a
+    revision in its history, and has its search document written again.
     """
     others = [tag for tag in tags if tag.pk != keep.pk]
     ids = [keep.pk, *(tag.pk for tag in others)]
@@ -142,6 +143,8 @@ def merge_tags(*, keep: Tag, tags: Iterable[Tag], user=None) -> Merge:
         Article.objects.filter(pk__in=changed[start : start + 500]).update(
             edited_at=now, modified_at=now
         )
+    # Their search documents hold the names of the tags they had.
+    search.index_articles(changed)
 
     TagAlias.objects.filter(target__in=others).update(target=keep)
     # An alias whose slug a tag has taken since (it was shadowed) gives way.

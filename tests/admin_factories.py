@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from articles import search
 from articles.models import Article, Author, Byline, Figure, Section, Tag, TaggedArticle
 
 _numbers = count(1000)
@@ -41,6 +42,9 @@ def make_article(*, tags=(), authors=(), figures=0, imported=True, **fields) -> 
             caption=f"第 {position} 張圖片。",
             credit="美聯社",
         )
+    if tags or figures:
+        # As the importer does: the document holds the tags and captions too.
+        search.index_articles([article.pk])
     return article
 
 

@@ -88,3 +88,14 @@ def test_select_across_acts_on_every_match(admin_client):
         {"action": "publish", "index": "0", "select_across": "1", "_selected_action": ["0"]},
     )
     assert set(statuses().values()) == {"published"}
+
+
+def test_a_status_change_needs_no_new_search_document(admin_client):
+    # The document holds text only; who may see an article is decided when searching.
+    draft = make_article(number=1, body="談到北約。", status=Article.Status.DRAFT)
+    assert list(Article.objects.published().search("北約")) == []
+    act(admin_client, "publish", draft)
+    assert list(Article.objects.published().search("北約")) == [draft]
+    act(admin_client, "hide", draft)
+    assert list(Article.objects.published().search("北約")) == []
+    assert list(Article.objects.search("北約")) == [draft]

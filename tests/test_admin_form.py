@@ -2,6 +2,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.importer import import_seeds
@@ -90,6 +92,65 @@ def test_changing_only_tags_marks_the_article_edited(admin_client):
     save(admin_client, article, tag_names=["普京", "俄羅斯"])
     article.refresh_from_db()
     assert article.edited_at is not None
+
+
+def found(query: str) -> list[int]:
+    """Numbers of the articles the site's search finds, drafts included."""
+    return sorted(Article.objects.search(query).values_list("number", flat=True))
+
+
+def test_an_edited_caption_is_found_by_search(admin_client):
+    article = make_article(number=1, figures=1)
+    assert found("圖片") == [1]
+    response = save(admin_client, article, **{"figures-0-caption": "北約峰會。"})
+    assert response.status_code == 302, errors(response)
+    assert found("北約峰會") == [1]
+    assert found("圖片") == []
+
+
+def test_a_caption_edited_with_the_title_is_found_by_search(admin_client):
+    article = make_article(number=1, figures=1)
+    save(admin_client, article, title="新標題", **{"figures-0-caption": "北約峰會。"})
+    assert found("新標題") == [1] and found("北約峰會") == [1]
+
+
+def test_tags_changed_on_the_form_are_found_by_search(admin_client):
+    article = make_article(number=1, tags=["香港"])
+    assert found("香港") == [1]
+    save(admin_client, article, tag_names=["北約"])
+    assert found("北約") == [1]
+    assert found("香港") == []
+
+
+def test_a_new_articles_tags_are_found_by_search(admin_client):
+    data = form_data(admin_client.get(ADD))
+    data.update(title="新文章", body="內文。", status="draft", tag_names=["北約"])
+    assert admin_client.post(ADD, data).status_code == 302
+    assert Article.objects.matching("北約").get().title == "新文章"
+
+
+def test_saving_an_untouched_form_leaves_the_search_index_alone(admin_client):
+    article = make_article(figures=1, tags=["普京"])
+    data = form_data(admin_client.get(change_url(article)))
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(change_url(article), data).status_code == 302
+    assert not [q["sql"] for q in queries if "articles_searchdocument" in q["sql"]]
+
+
+def test_a_body_the_renderer_refuses_is_a_form_error_not_a_server_error(admin_client):
+    article = make_article(body="原來的內文。")
+    nested = "- " * 3000 + "項目"  # a list in a list, 3,000 levels deep
+    response = save(admin_client, article, body=nested)
+    assert response.status_code == 200
+    body_errors = response.context["adminform"].form.errors["body"]
+    assert body_errors == [
+        "內文無法轉換成網頁，未能儲存。通常是清單或引文一層套一層太多層：請減少層數後再儲存。"
+    ]
+    assert Article.objects.get().body == "原來的內文。"
+    data = form_data(admin_client.get(ADD))
+    data.update(title="新文章", body=nested, status="draft")
+    assert "body" in admin_client.post(ADD, data).context["adminform"].form.errors
+    assert Article.objects.count() == 1
 
 
 def test_edited_article_is_a_conflict_for_the_importer(admin_client, seeds_dir):

@@ -5,9 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles import search
 from articles.admin_list import CappedPaginator
 from articles.importer import import_seeds
-from articles.models import Article, Tag, TagAlias
+from articles.models import Article, Figure, Tag, TagAlias
 
 from .admin_factories import make_article, make_section
 
@@ -50,10 +51,27 @@ def test_list_query_count_does_not_grow_with_the_page(
         )
     # session, user, sections for the filter, the date span (2) for the year
     # filter and again for the date drill-down (2), the capped count, the
-    # page, its bylines, its tags.
-    with django_assert_num_queries(11):
+    # page's ids, its articles, their bylines, their tags.
+    with django_assert_num_queries(12):
         response = admin_client.get(LIST)
     assert len(response.context["cl"].result_list) == articles
+
+
+def test_list_sorts_ids_and_loads_only_the_pages_articles(admin_client, monkeypatch):
+    monkeypatch.setattr("articles.admin.ArticleAdmin.list_per_page", 2)
+    for number in range(1, 6):
+        make_article(number=number, title=f"北約 {number}", section=make_section())
+    with CaptureQueriesContext(connection) as queries:
+        assert listed(admin_client, "?q=北約&p=2") == [3, 2]
+    statements = [query["sql"] for query in queries]
+    # The matches are sorted without their sections joined; the page's rows, not sorted again.
+    assert not [
+        sql for sql in statements if "articles_searchdocument" in sql and "articles_section" in sql
+    ]
+    page = "IN ({}, {})".format(*(Article.objects.get(number=n).pk for n in (3, 2)))
+    assert [sql for sql in statements if page in sql and "ORDER BY" not in sql]
+    html = admin_client.get(LIST + "?q=北約&p=2").content.decode()
+    assert "北約 3" in html and "眾聞" in html and "北約 5" not in html
 
 
 def test_list_never_counts_the_whole_table(admin_client):
@@ -183,6 +201,48 @@ def test_search_finds_an_article_once_whatever_matches(admin_client):
 def test_search_for_a_huge_number_finds_nothing(admin_client):
     make_article(number=1)
     assert listed(admin_client, "?q=99999999999999999999") == []
+
+
+def test_search_with_simplified_characters_finds_traditional_text(admin_client):
+    make_article(number=1, body="拜登謀化解烏克蘭危機。")
+    make_article(number=2, body="今日天晴。")
+    assert listed(admin_client, "?q=乌克兰") == [1]
+
+
+def test_search_finds_an_article_by_a_caption_alone(admin_client):
+    make_article(number=1, body="內文沒有。", figures=1)
+    Figure.objects.filter(article__number=1).update(caption="北約峰會。")
+    search.index_articles(Article.objects.filter(number=1).values_list("pk", flat=True))
+    make_article(number=2, body="內文沒有。", figures=1)
+    assert listed(admin_client, "?q=北約峰會") == [1]
+
+
+def test_search_goes_through_the_index_not_through_the_bodies(admin_client):
+    make_article(number=1, body="拜登謀化解烏克蘭危機。")
+    with CaptureQueriesContext(connection) as queries:
+        assert listed(admin_client, "?q=烏克蘭") == [1]
+    statements = [query["sql"] for query in queries]
+    assert any("articles_searchdocument" in sql for sql in statements), statements
+    assert not any("LIKE" in sql.upper() for sql in statements), statements
+
+
+def test_search_results_keep_the_lists_order_filters_and_pages(admin_client, monkeypatch):
+    day = dt.datetime(2021, 12, 7, tzinfo=dt.UTC)
+    # A title match counts most in the readers' search; the list still goes by date.
+    make_article(number=1, title="北約東擴", published_at=day - dt.timedelta(days=3))
+    make_article(number=2, body="談到北約。", published_at=day - dt.timedelta(days=1))
+    make_article(number=3, body="談到北約。", published_at=day, status=Article.Status.DRAFT)
+    make_article(number=4, body="無關。", published_at=day)
+    assert listed(admin_client, "?q=北約") == [3, 2, 1]
+    assert listed(admin_client, "?q=北約&o=2") == [1, 2, 3]  # by number, ascending
+    assert listed(admin_client, "?q=北約&status=published") == [2, 1]
+    monkeypatch.setattr("articles.admin.ArticleAdmin.list_per_page", 2)
+    assert listed(admin_client, "?q=北約&p=2") == [1]
+
+
+def test_search_without_words_finds_nothing(admin_client):
+    make_article(number=1, body="文字 *** 文字")
+    assert listed(admin_client, "?q=***") == []
 
 
 def test_admin_speaks_traditional_chinese_and_names_the_site(client, admin_client):

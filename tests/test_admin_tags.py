@@ -2,6 +2,8 @@ from urllib.parse import unquote
 
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.importer import import_seeds
 from articles.models import Article, Author, Tag, TagAlias, TaggedArticle
@@ -159,6 +161,58 @@ def test_renamed_author_keeps_its_old_address(admin_client, client):
     assert admin_client.post(url, data).status_code == 302
     assert client.get("/author/ho/")["Location"] == "/author/ho-kwan-kin/"
     assert Author.objects.get().bio == "攝影記者。"
+
+
+def found(query: str) -> list[int]:
+    """Numbers of the articles the site's search finds."""
+    return sorted(Article.objects.search(query).values_list("number", flat=True))
+
+
+def test_merged_articles_are_found_by_the_kept_tags_name(admin_client):
+    make_article(number=1, body="內文。", tags=["北約"])
+    make_article(number=2, body="內文。", tags=["NATO", "香港"])
+    make_article(number=3, body="內文。", tags=["香港"])
+    assert found("北約") == [1] and found("nato") == [2]
+    assert merge(admin_client, "北約", "NATO").status_code == 302
+    assert found("北約") == [1, 2]
+    assert found("nato") == []
+    assert found("香港") == [2, 3]
+
+
+def test_a_renamed_tag_is_found_by_its_new_name(admin_client):
+    make_article(number=1, body="內文。", tags=["Carrie Lam"])
+    make_article(number=2, body="內文。", tags=["香港"])
+    tag = Tag.objects.get(name="Carrie Lam")
+    url = f"{TAGS}{tag.pk}/change/"
+    data = form_data(admin_client.get(url)) | {"name": "林鄭月娥"}
+    assert admin_client.post(url, data).status_code == 302
+    assert found("林鄭月娥") == [1]
+    assert found("carrie") == []
+
+
+def test_a_tag_renamed_in_case_only_leaves_the_search_index_alone(admin_client):
+    make_article(number=1, body="內文。", tags=["covid-19"])
+    tag = Tag.objects.get(name="covid-19")
+    url = f"{TAGS}{tag.pk}/change/"
+    data = form_data(admin_client.get(url)) | {"name": "COVID-19"}
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(url, data).status_code == 302
+    assert Tag.objects.get().name == "COVID-19"
+    assert not [q["sql"] for q in queries if "articles_searchdocument" in q["sql"]]
+    assert found("covid-19") == [1]
+
+
+def test_a_deleted_tag_is_no_longer_found(admin_client):
+    make_article(number=1, body="內文。", tags=["北約", "香港"])
+    make_article(number=2, body="內文。", tags=["NATO"])
+    tag = Tag.objects.get(name="北約")
+    assert admin_client.post(f"{TAGS}{tag.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert found("北約") == [] and found("香港") == [1]
+    bulk = {"action": "delete_selected", "index": "0", "post": "yes"}
+    bulk["_selected_action"] = [Tag.objects.get(name="NATO").pk]
+    assert admin_client.post(TAGS, bulk).status_code == 302
+    assert not Tag.objects.filter(name="NATO").exists()
+    assert found("nato") == []
 
 
 def test_tag_list_counts_articles_and_finds_old_names(admin_client, putins):

@@ -79,3 +79,12 @@ def test_body_nested_too_deeply_is_a_markup_error_and_the_next_renders():
     with pytest.raises(MarkupError, match="nested too deeply"):
         render_body(nested)
     assert render_body("**之後**") == "<p><strong>之後</strong></p>"
+
+
+def test_after_a_body_nested_too_deeply_raw_html_renders_as_before():
+    body = '<div class="x"><b>粗體</b></div>\n\n段落。\n\n- 項目'
+    before = render_body(body)
+    with pytest.raises(MarkupError):
+        render_body("- " * 3000 + "項目")
+    assert render_body(body) == before
+    assert "<b>粗體</b>" in before
