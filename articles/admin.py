@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import history, search
+from . import history, search, tasks
 from .admin_list import (
     ArticleChangeList,
     AuthorFilter,
@@ -478,7 +478,7 @@ class ChangesArticles:
         mark_edited(articles)
         super().delete_model(request, obj)
         if ids:
-            search.index_articles(ids)
+            tasks.reindex_later(ids)
 
     def delete_queryset(self, request, queryset):
         articles = Article.objects.filter(**{f"{self.article_link}__in": queryset})
@@ -488,7 +488,7 @@ class ChangesArticles:
             mark_edited(articles)
             super().delete_queryset(request, queryset)
             if ids:
-                search.index_articles(ids)
+                tasks.reindex_later(ids)
 
     def indexed_ids(self, articles) -> list[int]:
         """Ids of the articles whose search documents will need writing again."""
@@ -594,7 +594,7 @@ class TagAdmin(ChangesArticles, KeepsOldSlugs, admin.ModelAdmin):
         # change of case or width alone leaves them as they are, and a tag can
         # be on thousands of articles.
         if change and search.fold(form.initial.get("name", "")) != search.fold(obj.name):
-            search.index_articles(obj.tagged_articles.values_list("content_object_id", flat=True))
+            tasks.reindex_later(obj.tagged_articles.values_list("content_object_id", flat=True))
 
     def alias_values(self, form):
         return {"name": form.initial["name"]}

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import search
+from . import tasks
 from .caching import content_changed_on_commit
 from .models import Article, Revision, Tag, TagAlias, TaggedArticle
 
@@ -144,7 +144,7 @@ def merge_tags(*, keep: Tag, tags: Iterable[Tag], user=None) -> Merge:
             edited_at=now, modified_at=now
         )
     # Their search documents hold the names of the tags they had.
-    search.index_articles(changed)
+    tasks.reindex_later(changed)
 
     TagAlias.objects.filter(target__in=others).update(target=keep)
     # An alias whose slug a tag has taken since (it was shadowed) gives way.

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "taggit",
     "axes",
+    "django_tasks_db",
     "articles",
 ]
 
@@ -233,6 +234,18 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+# Work queued for after a request (articles/tasks.py): in production a queue in
+# the database that `manage.py db_worker` works through; elsewhere, at once.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database" if PRODUCTION else "immediate")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND]
+    }
+}
 
 # Content Security Policy, enforced everywhere (development included, so that
 # what the tests see is what production sends). Scripts and styles come only
