@@ -51,7 +51,7 @@ from .seeds import Message, SeedArticle
 
 SEED_SUFFIXES = {".txt", ".md", ".markdown"}
 STATUSES = ("created", "updated", "unchanged", "skipped", "conflict", "failed")
-BATCH_SIZE = 64
+BATCH_SIZE = 128
 # Below this many files, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 2 * BATCH_SIZE
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -180,7 +180,7 @@ def _results(files: list[str], writer: "_Writer", workers: int | None) -> Iterat
         for batch in batches:
             early, to_parse = _read(batch, options, writer)
             pending.append((early, pool.submit(prepare_many, to_parse, options)))
-            if len(pending) > 2 * workers:
+            if len(pending) > workers:
                 early, future = pending.popleft()
                 yield from early
                 yield from writer.write(future.result())
