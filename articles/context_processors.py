@@ -1,15 +1,16 @@
 from django.conf import settings
 
 from .caching import remember_for, taxonomy_version
-from .models import Section
 
 
 def site(request):
-    """The sections for the site's navigation, looked up once per change to sections.
+    """What every public page's frame needs: the sections for the navigation, and
+    the version and lifetime of cached fragments (`{% cache %}` in templates).
 
-    Given as a callable, so that pages that do not show the navigation (the
-    admin's) do not pay for it.
+    Given as callables, so that pages that do not show them (the admin's) do not
+    pay for them.
     """
+    from .models import Section
 
     def sections():
         return remember_for(
@@ -18,4 +19,8 @@ def site(request):
             settings.ARTICLE_CACHE_SECONDS,
         )
 
-    return {"site_sections": sections}
+    return {
+        "site_sections": sections,
+        "site_version": taxonomy_version,
+        "fragment_seconds": settings.ARTICLE_CACHE_SECONDS,
+    }
