@@ -16,7 +16,7 @@ article = cached_page(views.ArticleDetailView.as_view())
 urlpatterns = [
     path("", page(views.HomeView), name="home"),
     path("article/<int:number>/<str:slug>/", article, name="article"),
-    path("search/", views.SearchView.as_view(), name="search"),
+    path("search/", page(views.SearchView), name="search"),
     # Any other address of an article — no slug, an old or lost one, the
     # original site's two-part paths — is redirected to the one above.
     re_path(r"^article/(?P<number>\d+)(?:/.*)?$", views.ArticleDetailView.as_view()),

@@ -3,9 +3,11 @@
 Starts Newsroom as deployed (DJANGO_ENV=production, gunicorn with the repository's
 gunicorn.conf.py, PostgreSQL and Redis when they answer on this machine, else
 SQLite and a per-process cache) on 127.0.0.1 with N archive-shaped articles, and
-runs wrk with a mix of readers' requests — home and list pages, many different
-articles, tag pages, searches and feeds — at 50 concurrent connections for 60
-seconds. Prints throughput, p50/p99 latency, the error count, and the memory of
+runs wrk with a mix of readers' requests — home and list pages, 3,000 different
+articles, tag pages, searches and feeds, each kind's pages asked for with the
+heavy-tailed popularity of real readers (Zipf, exponent 1.1; `--uniform` for
+every page equally) — at 50 concurrent connections for 60 seconds.
+Prints throughput, p50/p99 latency, the error count, and the memory of
 each gunicorn worker before and after.
 
     .venv/bin/python bench/load.py [--articles 10000] [--seconds 60] [--connections 50]
@@ -60,6 +62,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument(
+        "--uniform",
+        action="store_true",
+        help="pick every page with the same probability (the worst case for caches)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("load.py needs wrk: apt-get install wrk")
@@ -78,6 +85,7 @@ def main() -> None:
         environment = {
             **os.environ,
             "DJANGO_ENV": "production",
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
             "SECRET_KEY": "load-benchmark-secret-" + "x" * 40,
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
@@ -125,19 +133,27 @@ def main() -> None:
         sections = [p for p in listing if p.startswith("/section/")]
 
         rng = random.Random(7)
+
+        def popular(items: list[str]) -> str:
+            """One item, the first ones far more often: readers' attention is
+            heavy-tailed (a Zipf distribution, exponent 1.1)."""
+            weights = [1 / (rank + 1) ** 1.1 for rank in range(len(items))]
+            return rng.choices(items, weights=weights)[0]
+
         mix = []
         for _ in range(5000):
             roll = rng.random()
+            pick = rng.choice if args.uniform else popular
             if roll < 0.50:
-                mix.append(rng.choice(articles))
+                mix.append(pick(articles))
             elif roll < 0.65:
-                mix.append(rng.choice(["/", "/?page=2", "/?page=3", *sections]))
+                mix.append(pick(["/", "/?page=2", "/?page=3", *sections]))
             elif roll < 0.77:
-                mix.append(rng.choice(tags))
+                mix.append(pick(tags))
             elif roll < 0.90:
-                mix.append("/search/?q=" + urllib.parse.quote(rng.choice(SEARCHES)))
+                mix.append("/search/?q=" + urllib.parse.quote(pick(SEARCHES)))
             else:
-                mix.append(rng.choice(["/feed/rss/", "/feed/atom/", "/sitemap.xml"]))
+                mix.append(pick(["/feed/rss/", "/feed/atom/", "/sitemap.xml"]))
 
         port = free_port()
         gunicorn = subprocess.Popen(
@@ -201,9 +217,10 @@ def main() -> None:
     socket_errors = re.search(r"Socket errors: (.*)", output)
     backend = "PostgreSQL" if server else "SQLite"
     cache = "Redis" if "CACHE_URL" in environment else "per-process"
+    popularity = "uniform" if args.uniform else "Zipf 1.1"
     print(
         f"\n{args.articles:,} articles, {backend}, {cache} cache, gunicorn {args.workers} sync "
-        f"workers, wrk {args.connections} connections for {args.seconds} s"
+        f"workers, wrk {args.connections} connections for {args.seconds} s, {popularity} mix"
     )
     print(f"  throughput : {re.search(r'Requests/sec:\s+(\S+)', output).group(1)} requests/s")
     print(f"  latency    : p50 {latency('50')}, p90 {latency('90')}, p99 {latency('99')}")

@@ -9,7 +9,8 @@ off, persistent database connections):
   (a different article on each request, every cache off); with the page cache
   cold, as after any edit (pages retired, each article's own part and its links
   still cached: the cache layers of articles/caching.py); and warm (one article,
-  cached); the home page, a tag page, and searches (never cached).
+  cached); the home page and a tag page (cached); and searches, one connection
+  at a time with the page cache off, so that each request is searched for.
 
 It prints requests/s and p50/p99 latency for each, and the ratio of requests/s to
 the baseline. Needs wrk (Debian package `wrk`).
@@ -171,16 +172,17 @@ def main() -> None:
         with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
             wrk(url, args.seconds, paths=articles[:300])
             results["article, page cache cold"] = wrk(url, args.seconds, paths=articles[:300])
+            # Searches with no page cache, so that each one is searched for.
+            for query in SEARCHES:
+                path = "/search/?q=" + urllib.request.quote(query)
+                wrk(url + path, 1, connections=1)
+                results[f"search {query}"] = wrk(url + path, max(args.seconds // 2, 3), 1)
         with gunicorn("newsroom.wsgi", environment) as url:
             wrk(url + "/", 2)
             wrk(url + article, 2)
             results["article, page cache warm"] = wrk(url + article, args.seconds)
             results["home"] = wrk(url + "/", args.seconds)
             results["tag page"] = wrk(url + tag, args.seconds)
-            for query in SEARCHES:
-                path = "/search/?q=" + urllib.request.quote(query)
-                wrk(url + path, 1, connections=1)
-                results[f"search {query}"] = wrk(url + path, max(args.seconds // 2, 3), 1)
 
     baseline = results["minimal view (baseline)"]["rps"]
     print(f"\n{args.articles:,} articles, gunicorn 2 sync workers, wrk -t1 -c4 (searches -c1)")
