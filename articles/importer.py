@@ -32,7 +32,7 @@ from django.db import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import images
+from . import images, search
 from .caching import content_changed
 from .models import (
     Article,
@@ -156,6 +156,8 @@ def iter_import(
             yield result
         if dry_run:
             transaction.set_rollback(True)
+        elif writer.indexed:
+            search.finish_bulk_indexing()
 
 
 def _results(files: list[str], writer: "_Writer", workers: int | None) -> Iterator[FileResult]:
@@ -228,6 +230,7 @@ class _Writer:
 
     def __init__(self, *, overwrite: bool):
         self.overwrite = overwrite
+        self.indexed = 0  # search documents written
         self.sections: dict[str, int] = {}
         self.authors: dict[str, int] = {}
         self.tags: dict[str, int] = {}  # by lower-cased name
@@ -367,15 +370,13 @@ class _Writer:
         replaced = [article.pk for article, _ in updated if article.number in written]
         if replaced:
             SearchDocument.objects.filter(pk__in=replaced).delete()
-        _insert(
-            SearchDocument,
-            [{"article_id": row["id"], **item.search_document} for row, item in created]
-            + [
-                {"article_id": article.pk, **item.search_document}
-                for article, item in updated
-                if article.number in written
-            ],
-        )
+        documents = [{"article_id": row["id"], **item.search_document} for row, item in created] + [
+            {"article_id": article.pk, **item.search_document}
+            for article, item in updated
+            if article.number in written
+        ]
+        _insert(SearchDocument, documents)
+        self.indexed += len(documents)
         return results
 
     def _write_related(self, created, updated, author_ids, tag_ids) -> set[int]:

@@ -283,6 +283,17 @@ def index_articles(ids: Iterable[int], *, apps: Apps = global_apps) -> None:
             SearchDocument.objects.bulk_create(documents)
 
 
+def finish_bulk_indexing() -> None:
+    """After writing many documents: merge PostgreSQL's pending GIN entries into
+    the index (migration 0007 lets them pile up), so searches need not read them."""
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT gin_clean_pending_list(%s::regclass)", ["articles_searchdocument_vector"]
+            )
+
+
 def rebuild_index(batch_size: int = 500) -> int:
     """Rebuild every article's search document; return how many there are."""
     from .models import Article, SearchDocument

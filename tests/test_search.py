@@ -288,6 +288,28 @@ def test_reimporting_changed_text_replaces_the_old_words(seeds_dir):
     assert len(found("拜登")) == 1 and len(found("新標籤")) == 1
 
 
+def test_an_import_leaves_the_index_ready_for_searches(seeds_dir):
+    for number in range(1, 4):
+        write_seed(seeds_dir, f"{number}.txt", number=number, body=f"北約第{number}篇。")
+    import_seeds([seeds_dir])
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # Migration 0007: a large write buffer, merged less often.
+            cursor.execute("SELECT k, v FROM articles_searchdocument_config")
+            config = dict(cursor.fetchall())
+            assert config["hashsize"] == 16 * 1024 * 1024 and config["automerge"] == 16
+        else:
+            # Migration 0007 lets new entries wait in the GIN pending list; the
+            # importer merges them into the index before it returns.
+            cursor.execute(
+                "SELECT reloptions FROM pg_class WHERE relname = 'articles_searchdocument_vector'"
+            )
+            assert "gin_pending_list_limit=65536" in cursor.fetchone()[0]
+            cursor.execute("SELECT gin_clean_pending_list('articles_searchdocument_vector')")
+            assert cursor.fetchone()[0] == 0
+    assert len(found("北約")) == 3
+
+
 def test_a_dry_run_import_leaves_no_documents(seeds_dir):
     import_seeds([write_seed(seeds_dir, body="北約。")], dry_run=True)
     assert not Article.objects.exists()
