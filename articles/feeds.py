@@ -126,6 +126,10 @@ def view(feed: type[ArticleFeed]):
     """A view that answers each request with a fresh feed object."""
 
     def feed_view(request, *args, **kwargs):
-        return feed()(request, *args, **kwargs)
+        response = feed()(request, *args, **kwargs)
+        # The feed is written in thousands of small pieces, and a WSGI server
+        # sends each piece as a write of its own: send (and cache) it as one.
+        response.content = response.content
+        return response
 
     return feed_view

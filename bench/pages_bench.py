@@ -60,6 +60,10 @@ def gunicorn(app: str, environment: dict, workers: int = 2):
             "--worker-class=sync",
             "--log-level=warning",
             "--access-logfile=/dev/null",
+            # gunicorn.conf.py replaces workers every few thousand requests; a
+            # replaced worker starts with an empty per-process cache, which at
+            # these rates would happen every few seconds and measure restarts.
+            "--max-requests=0",
         ],
         cwd=ROOT,
         env={**os.environ, **environment},

@@ -299,6 +299,14 @@ def test_section_tag_and_author_feeds(client, sample_article, path, kind):
     assert sample_article.title in text and "不相關" not in text
 
 
+@pytest.mark.parametrize("path", ["/feed/rss/", "/feed/atom/", "/tag/普京/feed/rss/"])
+def test_a_feed_is_sent_as_one_piece(client, sample_article, path):
+    # The server writes each piece of a response to the socket separately.
+    response = client.get(path)
+    assert response.status_code == 200
+    assert len(list(response)) == 1
+
+
 def test_feed_query_count_does_not_grow(client, django_assert_num_queries):
     factories.article(tags=["普京"])
     with django_assert_num_queries(4):
