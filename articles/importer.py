@@ -29,10 +29,9 @@ from django.db import (
     reset_queries,
     transaction,
 )
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import images, search
+from . import images, search, tagging
 from .caching import content_changed
 from .models import (
     Article,
@@ -512,10 +511,10 @@ class _Writer:
         return self.tags
 
     def _load_tags(self, keys: set[str]) -> None:
-        rows = Tag.objects.annotate(key=Lower("name")).filter(key__in=keys)
-        for key, name, pk in rows.values_list("key", "name", "id"):
-            self.tags[name.lower()] = pk
-            self.tags[key] = pk
+        # A name an editor merged or renamed away means the tag it became.
+        for key, tag in tagging.find_tags(keys).items():
+            self.tags[tag.name.lower()] = tag.pk
+            self.tags[key] = tag.pk
 
 
 def _check_created(model: type[models.Model], missing: set[str]) -> None:
@@ -647,14 +646,14 @@ def _byline_row(article_id: int, author_id: int) -> dict:
 
 
 def _tag_rows(article_id: int, tags: list[str], tag_ids: dict[str, int]) -> list[dict]:
+    # Two names may mean one tag (an old name and the tag it was merged into):
+    # the first one stands.
+    first = {}
+    for tag in tags:
+        first.setdefault(tag_ids[tag.lower()], tag)
     return [
-        {
-            "content_object_id": article_id,
-            "tag_id": tag_ids[tag.lower()],
-            "position": position,
-            "spelling": tag,
-        }
-        for position, tag in enumerate(tags, start=1)
+        {"content_object_id": article_id, "tag_id": tag_id, "position": position, "spelling": tag}
+        for position, (tag_id, tag) in enumerate(first.items(), start=1)
     ]
 
 

@@ -4,7 +4,7 @@ import shutil
 import pytest
 from django.db import IntegrityError
 
-from articles import importer
+from articles import importer, tagging
 from articles.importer import discover, import_seeds
 from articles.models import (
     Article,
@@ -238,6 +238,24 @@ def test_tags_are_one_per_name_whatever_the_case(seeds_dir):
         TaggedArticle.objects.filter(content_object__number=3).values_list("spelling", "position")
     ) == [("PUTIN", 1), ("Vladimir Putin", 2)]
     assert Tag.objects.get(name="普京").slug == "普京"
+
+
+def test_a_merged_tags_old_name_means_the_tag_it_became(seeds_dir):
+    write_seed(seeds_dir, "1.txt", number=1, tags=["Putin"])
+    write_seed(seeds_dir, "2.txt", number=2, tags=["普京"])
+    import_seeds([seeds_dir])
+    tagging.merge_tags(keep=Tag.objects.get(name="普京"), tags=[Tag.objects.get(name="Putin")])
+    # New files still spell it the old way, some both ways.
+    write_seed(seeds_dir, "3.txt", number=3, tags=["PUTIN", "拜登"])
+    write_seed(seeds_dir, "4.txt", number=4, tags=["putin", "普京"])
+    report = import_seeds([seeds_dir])
+    assert [f.status for f in report.files] == ["unchanged", "unchanged", "created", "created"]
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["拜登", "普京"]
+    merged = TaggedArticle.objects.filter(tag__name="普京")
+    assert sorted(merged.values_list("content_object__number", flat=True)) == [1, 2, 3, 4]
+    assert list(
+        TaggedArticle.objects.filter(content_object__number=4).values_list("tag__name", "position")
+    ) == [("普京", 1)]
 
 
 def test_tag_that_differs_only_in_case_is_refused_by_the_database():
