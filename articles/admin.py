@@ -510,37 +510,42 @@ def mark_edited(articles, **changes) -> int:
 
 
 class KeepsOldSlugs:
-    """A model admin whose objects have public pages by slug: a changed slug
-    leaves an alias (`alias_model`), and the old address redirects to the new."""
+    """A model admin whose objects have public pages by slug and are named in
+    seed files: a changed slug or name leaves an alias (`alias_model`). The old
+    address redirects to the new, and the importer reads the old name as this
+    object, so that a re-import does not bring it back."""
 
     alias_model: type[models.Model]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        old_name = form.initial.get("name", "")
+        renamed = change and self.other_name(old_name, obj.name)
         if change and "slug" in form.changed_data:
             self.alias_model.objects.update_or_create(
-                slug=form.initial["slug"], defaults={"target": obj, **self.alias_values(form)}
+                slug=form.initial["slug"], defaults={"target": obj, "name": old_name}
             )
+        elif renamed:
+            self.alias_model.objects.create(target=obj, slug=None, name=old_name)
         # The new address may be one that redirected: it is a page again.
         self.alias_model.objects.filter(slug=obj.slug).delete()
 
-    def alias_values(self, form) -> dict:
-        return {}
+    @staticmethod
+    def other_name(old: str, new: str) -> bool:
+        """Whether a seed file naming `old` would no longer find the object."""
+        return old != new
 
 
 class AliasInline(admin.TabularInline):
-    fields = ["slug", "created_at"]
+    fields = ["name", "slug", "created_at"]
     readonly_fields = ["created_at"]
     extra = 0
-    verbose_name = "舊網址"
-    verbose_name_plural = "舊網址（會轉到現在的網址）"
+    verbose_name = "別名"
+    verbose_name_plural = "別名（舊名稱與舊網址：匯入時舊名稱指向這裏，舊網址會轉到現在的網址）"
 
 
 class TagAliasInline(AliasInline):
     model = TagAlias
-    fields = ["name", "slug", "created_at"]
-    verbose_name = "別名"
-    verbose_name_plural = "別名（舊名稱與舊網址，會轉到這個標籤）"
 
 
 class SectionAliasInline(AliasInline):
@@ -596,8 +601,9 @@ class TagAdmin(ChangesArticles, KeepsOldSlugs, admin.ModelAdmin):
         if change and search.fold(form.initial.get("name", "")) != search.fold(obj.name):
             tasks.reindex_later(obj.tagged_articles.values_list("content_object_id", flat=True))
 
-    def alias_values(self, form):
-        return {"name": form.initial["name"]}
+    @staticmethod
+    def other_name(old: str, new: str) -> bool:
+        return old.lower() != new.lower()  # a tag is found whatever the case
 
     @admin.display(description="文章", ordering="article_count")
     def article_count(self, tag):

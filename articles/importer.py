@@ -36,10 +36,12 @@ from .caching import content_changed
 from .models import (
     Article,
     Author,
+    AuthorAlias,
     Byline,
     Figure,
     SearchDocument,
     Section,
+    SectionAlias,
     Tag,
     TaggedArticle,
     Video,
@@ -72,6 +74,8 @@ SOURCE_FIELDS = ("source_path", "source_hash", "imported_at", "edited_at", "modi
 FIGURE_FIELDS = ("image_url", "original_image_url", "alt", "caption", "credit")
 VIDEO_FIELDS = ("url", "archived_url")
 TAG_FIELDS = ("position", "spelling")
+# Old names of renamed sections and authors (the admin's KeepsOldSlugs).
+ALIASES = {Section: SectionAlias, Author: AuthorAlias}
 
 
 @dataclass
@@ -470,11 +474,18 @@ class _Writer:
     def _ids(
         self, model: type[models.Model], cache: dict[str, int], names: set[str]
     ) -> dict[str, int]:
-        """Ids of the sections or authors with these names, creating the missing ones."""
+        """Ids of the sections or authors with these names, creating the missing ones.
+
+        A name an editor renamed away means the section or author it became.
+        """
         names = {name for name in names if name}
         missing = names - cache.keys()
         if missing:
             cache.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+            missing -= cache.keys()
+        if missing:
+            aliases = ALIASES[model].objects.filter(name__in=missing)
+            cache.update(aliases.values_list("name", "target_id"))
             missing -= cache.keys()
         if missing:
             slugs = _unique_slugs(model, sorted(missing), model._meta.get_field("slug").max_length)

@@ -440,9 +440,11 @@ class Video(models.Model):
 
 
 class SlugAlias(models.Model):
-    """An old address of a renamed or merged tag, section or author.
+    """An old address and name of a renamed or merged tag, section or author.
 
-    Its public page answers the old slug with a permanent redirect to `target`.
+    Its public page answers the old slug with a permanent redirect to `target`,
+    and the importer reads the old name, in a seed file, as `target` (a rename
+    that kept the address leaves an alias without a slug).
     """
 
     created_at = models.DateTimeField("建立時間", auto_now_add=True)
@@ -452,15 +454,17 @@ class SlugAlias(models.Model):
         ordering = ["slug"]
 
     def __str__(self):
-        return self.slug
+        return self.slug or self.name
 
 
 class TagAlias(SlugAlias):
     target = models.ForeignKey(
         Tag, verbose_name="標籤", on_delete=models.CASCADE, related_name="aliases"
     )
-    slug = models.SlugField("舊網址代號", max_length=100, unique=True, allow_unicode=True)
-    # The old name too: typed as a tag on an article, it means the target.
+    slug = models.SlugField(
+        "舊網址代號", max_length=100, unique=True, null=True, blank=True, allow_unicode=True
+    )
+    # Typed as a tag on an article, or read from a seed file, it means the target.
     name = models.CharField("舊名稱", max_length=100)
 
     class Meta(SlugAlias.Meta):
@@ -473,7 +477,10 @@ class SectionAlias(SlugAlias):
     target = models.ForeignKey(
         Section, verbose_name="欄目", on_delete=models.CASCADE, related_name="aliases"
     )
-    slug = models.SlugField("舊網址代號", max_length=100, unique=True, allow_unicode=True)
+    slug = models.SlugField(
+        "舊網址代號", max_length=100, unique=True, null=True, blank=True, allow_unicode=True
+    )
+    name = models.CharField("舊名稱", max_length=100, blank=True, db_index=True)
 
     class Meta(SlugAlias.Meta):
         verbose_name = "欄目舊網址"
@@ -484,7 +491,10 @@ class AuthorAlias(SlugAlias):
     target = models.ForeignKey(
         Author, verbose_name="作者", on_delete=models.CASCADE, related_name="aliases"
     )
-    slug = models.SlugField("舊網址代號", max_length=200, unique=True, allow_unicode=True)
+    slug = models.SlugField(
+        "舊網址代號", max_length=200, unique=True, null=True, blank=True, allow_unicode=True
+    )
+    name = models.CharField("舊名稱", max_length=200, blank=True, db_index=True)
 
     class Meta(SlugAlias.Meta):
         verbose_name = "作者舊網址"

@@ -6,10 +6,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.importer import import_seeds
-from articles.models import Article, Author, Tag, TagAlias, TaggedArticle
+from articles.models import (
+    Article,
+    Author,
+    AuthorAlias,
+    Section,
+    SectionAlias,
+    Tag,
+    TagAlias,
+    TaggedArticle,
+)
 from articles.tagging import merge_tags
 
 from .admin_factories import form_data, make_article, make_section
+from .seedfiles import write_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +291,45 @@ def test_deleting_sections_in_bulk_marks_their_articles_edited(admin_client):
     )
     article.refresh_from_db()
     assert article.section is None and article.edited_at is not None
+
+
+def rename(admin_client, model: str, obj, **changes):
+    url = f"/admin/articles/{model}/{obj.pk}/change/"
+    response = admin_client.post(url, form_data(admin_client.get(url)) | changes)
+    assert response.status_code == 302
+
+
+def test_a_renamed_section_and_author_keep_their_files(admin_client, seeds_dir):
+    write_seed(seeds_dir, "1.txt", number=1, category="眾聞", author="何君健")
+    import_seeds([seeds_dir])
+    # The section keeps its address; the author gets a new one too.
+    rename(admin_client, "section", Section.objects.get(), name="新聞")
+    rename(admin_client, "author", Author.objects.get(), name="何記者", slug="ho")
+    assert list(SectionAlias.objects.values_list("name", "slug")) == [("眾聞", None)]
+    assert list(AuthorAlias.objects.values_list("name", "slug")) == [("何君健", "何君健")]
+    # A file not yet imported, and a corrected one, still use the old names.
+    write_seed(seeds_dir, "1.txt", number=1, category="眾聞", author="何君健", body="改正。")
+    write_seed(seeds_dir, "2.txt", number=2, category="眾聞", author="何君健")
+    statuses = [f.status for f in import_seeds([seeds_dir]).files]
+    assert statuses == ["updated", "created"]
+    assert list(Section.objects.values_list("name", flat=True)) == ["新聞"]
+    assert list(Author.objects.values_list("name", flat=True)) == ["何記者"]
+    for article in Article.objects.all():
+        assert article.section.name == "新聞"
+        assert [b.author.name for b in article.bylines.all()] == ["何記者"]
+
+
+def test_a_tag_renamed_keeping_its_address_keeps_its_files(admin_client, seeds_dir):
+    write_seed(seeds_dir, "1.txt", number=1, tags=["Carrie Lam"])
+    import_seeds([seeds_dir])
+    rename(admin_client, "tag", Tag.objects.get(), name="林鄭月娥")
+    assert list(TagAlias.objects.values_list("name", "slug")) == [("Carrie Lam", None)]
+    write_seed(seeds_dir, "2.txt", number=2, tags=["carrie lam"])
+    import_seeds([seeds_dir])
+    assert list(Tag.objects.values_list("name", flat=True)) == ["林鄭月娥"]
+    assert Tag.objects.get().tagged_articles.count() == 2
+
+
+def test_a_change_of_case_leaves_no_tag_alias(admin_client):
+    rename(admin_client, "tag", Tag.objects.create(name="covid-19"), name="COVID-19")
+    assert not TagAlias.objects.exists()
