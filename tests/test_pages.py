@@ -201,6 +201,29 @@ def test_related_articles_by_shared_tags_then_recency(client):
     assert "沒有共同標籤" not in related
 
 
+def test_related_articles_are_only_those_readers_may_see(client):
+    article = factories.article(tags=["普京"])
+    later = timezone.now() + dt.timedelta(days=1)
+    for title, status, published_at in [
+        ("草稿", Article.Status.DRAFT, None),
+        ("隱藏", Article.Status.HIDDEN, None),
+        ("未到時間", Article.Status.PUBLISHED, later),
+    ]:
+        factories.article(title=title, tags=["普京"], status=status, published_at=published_at)
+    undated = factories.article(title="沒有日期", tags=["普京"], published_at=None)
+    assert article.related() == [undated]
+
+
+def test_is_published_says_what_published_selects():
+    now = timezone.now()
+    for status in Article.Status.values:
+        for published_at in [None, now - dt.timedelta(days=1), now + dt.timedelta(days=1)]:
+            factories.article(status=status, published_at=published_at)
+    published = set(Article.objects.published().values_list("pk", flat=True))
+    assert {a.pk for a in Article.objects.all() if a.is_published} == published
+    assert 0 < len(published) < Article.objects.count()
+
+
 def test_previous_and_next_in_time(client):
     first = factories.article(title="最早", day=dt.date(2021, 1, 1))
     middle = factories.article(title="中間", day=dt.date(2021, 1, 2))
