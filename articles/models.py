@@ -216,6 +216,7 @@ class Article(models.Model):
         ordering = [models.F("published_at").desc(nulls_last=True), "-number"]
         verbose_name = "文章"
         verbose_name_plural = "文章"
+        # On PostgreSQL with NULLS LAST on published_at, as `ordering` (migration 0010).
         indexes = [models.Index(fields=["status", "-published_at", "-number"])]
         permissions = [("publish_article", "可以發佈、取消發佈及隱藏文章")]
 
@@ -283,10 +284,14 @@ class Article(models.Model):
             return None
         position = Tuple(F("published_at"), F("number"))
         here = (self.published_at, self.number)
+        # The list index's order, read one way or the other; where NULL would
+        # go matters only to match it, as undated articles are never compared.
         if newer:
-            after, order = TupleGreaterThan(position, here), ["published_at", "number"]
+            after = TupleGreaterThan(position, here)
+            order = [F("published_at").asc(nulls_first=True), "number"]
         else:
-            after, order = TupleLessThan(position, here), ["-published_at", "-number"]
+            after = TupleLessThan(position, here)
+            order = [F("published_at").desc(nulls_last=True), "-number"]
         return (
             Article.objects.published()
             .filter(after)
@@ -298,7 +303,7 @@ class Article(models.Model):
     def related(self, count: int = 5) -> list["Article"]:
         """Published articles sharing the most tags with this one, newest first among equals.
 
-        Candidates are counted from the tag rows alone (the tag index), and only
+        Candidates are counted from the (tag, article) index alone, and only
         the best few are then looked up as articles.
         """
         tag_ids = [item.tag_id for item in self.tagged_items.all()]
@@ -308,7 +313,7 @@ class Article(models.Model):
             TaggedArticle.objects.filter(tag_id__in=tag_ids)
             .exclude(content_object_id=self.pk)
             .values("content_object_id")
-            .annotate(shared=Count("id"))
+            .annotate(shared=Count("*"))
             .order_by("-shared", "-content_object_id")
             .values_list("content_object_id", "shared")[: count * 4]
         )

@@ -2,7 +2,7 @@ import datetime as dt
 import shutil
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from articles import importer, tagging
 from articles.importer import discover, import_seeds
@@ -256,6 +256,21 @@ def test_a_merged_tags_old_name_means_the_tag_it_became(seeds_dir):
     assert list(
         TaggedArticle.objects.filter(content_object__number=4).values_list("tag__name", "position")
     ) == [("普京", 1)]
+
+
+def test_a_large_import_leaves_postgresql_planning_for_what_it_wrote(seeds_dir, monkeypatch):
+    monkeypatch.setattr(importer, "ANALYZE_AFTER", 3)
+    for number in range(1, 4):
+        write_seed(seeds_dir, f"{number}.txt", number=number)
+    import_seeds([seeds_dir])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'articles_article'")
+            assert cursor.fetchone()[0] == 3
+        else:
+            # SQLite plans its search queries better without statistics.
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert cursor.fetchone()[0] == 0
 
 
 def test_tag_that_differs_only_in_case_is_refused_by_the_database():
