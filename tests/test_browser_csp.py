@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from articles.importer import import_seeds
 from articles.models import Article
@@ -75,6 +77,8 @@ def test_admin_pages_raise_no_csp_violation_or_console_error(
     browser.find_element(By.NAME, "username").send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys("password")
     browser.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    # Logged in once the form has sent the browser on to the admin's index.
+    WebDriverWait(browser, 10).until(expected_conditions.url_to_be(live_server.url + "/admin/"))
     for path in [
         "/admin/",
         "/admin/articles/article/",
