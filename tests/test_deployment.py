@@ -1,6 +1,8 @@
 """The production configuration, run the way it is deployed: gunicorn, PostgreSQL."""
 
+import gc
 import re
+import runpy
 import time
 from urllib.parse import urlsplit
 
@@ -53,6 +55,17 @@ def deployed(postgres, tmp_path):
         manage("import_seeds", SAMPLE, environment=environment)
         manage("collectstatic", "--noinput", "-v0", environment=environment)
         yield environment
+
+
+def test_workers_leave_the_preloaded_application_to_the_garbage_collector_frozen():
+    config = runpy.run_path("gunicorn.conf.py")
+    assert config["preload_app"] is True
+    gc.unfreeze()
+    try:
+        config["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_production_under_gunicorn_serves_the_site(deployed):
