@@ -16,8 +16,6 @@ will not mend (a 404, not an image, too big) are remembered in
 retry them.
 """
 
-import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
@@ -27,7 +25,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import images
+from . import images, reports
 from .caching import content_changed
 from .downloads import Downloader, DownloadError, Policy, parse_allowances
 from .models import Article, Figure
@@ -220,13 +218,4 @@ def _record(outcome: _Outcome) -> FigureResult:
 
 def write_report(report_file, results: Iterable[FigureResult]) -> Iterator[FigureResult]:
     """Stream results into a JSON report while passing them on; totals come last."""
-    counts = Counter()
-    report_file.write('{"figures": [')
-    for n, result in enumerate(results):
-        counts[result.status] += 1
-        report_file.write(
-            ("," if n else "") + "\n  " + json.dumps(result.as_dict(), ensure_ascii=False)
-        )
-        yield result
-    totals = {status: counts[status] for status in STATUSES}
-    report_file.write('\n], "totals": ' + json.dumps(totals) + "}\n")
+    return reports.stream_json(report_file, results, items="figures", statuses=STATUSES)

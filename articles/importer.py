@@ -9,7 +9,6 @@ be written, its files are written one by one so that only the bad one fails.
 """
 
 import datetime as dt
-import json
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -31,7 +30,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from . import images, search, tagging
+from . import images, reports, search, tagging
 from .caching import content_changed
 from .models import (
     Article,
@@ -813,16 +812,7 @@ def _failure(item: Prepared, line: int, text: str) -> FileResult:
 
 def write_report(report_file, results: Iterable[FileResult]) -> Iterator[FileResult]:
     """Stream results into a JSON report while passing them on; totals come last."""
-    counts = Counter()
-    report_file.write('{"files": [')
-    for n, result in enumerate(results):
-        counts[result.status] += 1
-        report_file.write(
-            ("," if n else "") + "\n  " + json.dumps(result.as_dict(), ensure_ascii=False)
-        )
-        yield result
-    totals = {status: counts[status] for status in STATUSES}
-    report_file.write('\n], "totals": ' + json.dumps(totals) + "}\n")
+    return reports.stream_json(report_file, results, items="files", statuses=STATUSES)
 
 
 # --- One import at a time ---------------------------------------------------------
