@@ -25,7 +25,9 @@ def editor_browser(browser, live_server):
     browser.get(f"{live_server.url}/admin/")
     browser.find_element(By.NAME, "username").send_keys("editor")
     browser.find_element(By.NAME, "password").send_keys("secret-password-1", Keys.ENTER)
-    wait_for(browser, By.ID, "site-name")
+    # The login page has the site's name too: wait until it has sent us on.
+    WebDriverWait(browser, 10).until(expected_conditions.url_to_be(f"{live_server.url}/admin/"))
+    wait_for(browser, By.ID, "user-tools")
     assert "眾新聞檔案・編輯台" in browser.page_source
     return browser
 
@@ -43,6 +45,8 @@ def test_find_the_sample_by_searching_change_a_credit_and_see_it_published(
     import_seeds([sample])
     browser.get(f"{live_server.url}/admin/articles/article/")
     browser.find_element(By.ID, "searchbar").send_keys("普京", Keys.ENTER)
+    # The list before the search shows the article too: wait for the results.
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains("q="))
     wait_for(browser, By.LINK_TEXT, "拜登、普京第二次峰會　謀化解烏克蘭危機").click()
     credit = wait_for(browser, By.NAME, "figures-1-credit")
     assert credit.get_attribute("value") == "資料圖片"
