@@ -17,20 +17,20 @@ It prints each page's median time, its ratio to the baseline, and its queries.
 """
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.seedfiles import write_archive  # noqa: E402
+from bench.common import fresh_database, in_django
+from tests.seedfiles import write_archive
+
+# Pages are timed as a reader of the deployed site would get them.
+DJANGO = {"DEBUG": "false", "ALLOWED_HOSTS": "testserver"}
 
 LOAD = """
-import sys
+import json, sys
 import django
 django.setup()
 from django.core.management import call_command
@@ -42,6 +42,7 @@ for _ in iter_import(discover([sys.argv[1]])):
 # The generated bodies hold about 4.2 figures each; the archive has 2.4.
 with connection.cursor() as cursor:
     cursor.execute("DELETE FROM articles_figure WHERE (id * 37) % 100 < 43")
+    print(json.dumps({"figures_removed": cursor.rowcount}))
 """
 
 TIME = """
@@ -89,36 +90,6 @@ print(json.dumps({"pages": results, "shape": shape}))
 """
 
 
-def run(code: str, database_url: str, *args: str) -> str:
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "testserver",
-    }
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def fresh_database(url: str | None, workdir: Path) -> str:
-    if url is None:
-        return f"sqlite:///{workdir / 'admin.sqlite3'}"
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute('DROP DATABASE IF EXISTS "newsroom_bench_admin"')
-        connection.execute('CREATE DATABASE "newsroom_bench_admin"')
-    return f"{base}/newsroom_bench_admin"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=50_000)
@@ -132,9 +103,9 @@ def main() -> None:
         if database is None:
             print(f"loading {args.articles:,} archive-shaped articles ...", flush=True)
             write_archive(workdir / "seeds", args.articles)
-            database = fresh_database(args.database_url, workdir)
-            run(LOAD, database, str(workdir / "seeds"))
-        measured = json.loads(run(TIME, database).strip().splitlines()[-1])
+            database = fresh_database(args.database_url, workdir, "admin")
+            in_django(LOAD, database, str(workdir / "seeds"), **DJANGO)
+        measured = in_django(TIME, database, **DJANGO)
 
     shape = measured["shape"]
     engine = "PostgreSQL" if database.startswith("postgres") else "SQLite"

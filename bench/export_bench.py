@@ -11,9 +11,6 @@ SQLite file by default, or --database-url), then, each in a fresh process:
 """
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.import_bench import ARCHIVE_SIZE, fresh_database, run_import  # noqa: E402
+from bench.common import fresh_database, in_django  # noqa: E402
+from bench.import_bench import ARCHIVE_SIZE, run_import  # noqa: E402
 from tests.seedfiles import write_archive  # noqa: E402
 
 EXPORT = """
@@ -42,17 +40,7 @@ print(json.dumps({
 
 
 def run_export(folder: Path, database_url: str) -> dict:
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings"}
-    environment["DATABASE_URL"] = database_url
-    output = subprocess.run(
-        [sys.executable, "-c", EXPORT, str(folder)],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return in_django(EXPORT, database_url, str(folder))
 
 
 def main() -> None:

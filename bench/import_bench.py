@@ -16,9 +16,7 @@ time for the 49,118-file archive, and the import process's peak memory at N/4 an
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from articles.pipeline import Options, prepare_many  # noqa: E402
+from bench.common import fresh_database, in_django  # noqa: E402
 from tests.seedfiles import write_archive  # noqa: E402
 
 ARCHIVE_SIZE = 49_118
@@ -78,30 +77,7 @@ def parse_and_render(folder: Path, workers: int) -> float:
 
 
 def run_import(folder: Path, database_url: str) -> dict:
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings"}
-    environment["DATABASE_URL"] = database_url
-    output = subprocess.run(
-        [sys.executable, "-c", IMPORT, str(folder)],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
-def fresh_database(url: str | None, workdir: Path, name: str) -> str:
-    if url is None:
-        return f"sqlite:///{workdir / (name + '.sqlite3')}"
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    database = f"newsroom_bench_{name}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        connection.execute(f'CREATE DATABASE "{database}"')
-    return f"{base}/{database}"
+    return in_django(IMPORT, database_url, str(folder))
 
 
 def main() -> None:

@@ -19,10 +19,8 @@ It prints median and p99 ms per query and the baseline's ratio to `search()`.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import drop_database, fresh_database, in_django  # noqa: E402
 from tests.seedfiles import write_archive  # noqa: E402
 
 QUERIES = [
@@ -63,42 +62,9 @@ print(json.dumps({"seconds": time.perf_counter() - started, "files": len(files)}
 """
 
 
-def fresh_database(url: str | None, workdir: Path, name: str) -> str:
-    if url is None:
-        return f"sqlite:///{workdir / (name + '.sqlite3')}"
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "newsroom_search_bench_{name}"')
-        connection.execute(f'CREATE DATABASE "newsroom_search_bench_{name}"')
-    return f"{base}/newsroom_search_bench_{name}"
-
-
-def drop_databases(url: str | None) -> None:
-    if url is None:
-        return
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        for name in ("with", "without"):
-            connection.execute(f'DROP DATABASE IF EXISTS "newsroom_search_bench_{name}"')
-
-
 def run_import(folder: Path, database_url: str, indexing: str) -> float:
     """Files per second of an import in a fresh process."""
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings"}
-    environment.update(DATABASE_URL=database_url, DEBUG="false")
-    output = subprocess.run(
-        [sys.executable, "-c", IMPORT, str(folder), indexing],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    result = in_django(IMPORT, database_url, str(folder), indexing, DEBUG="false")
     return result["files"] / result["seconds"]
 
 
@@ -125,10 +91,9 @@ def main() -> None:
         workdir = Path(tmp)
         print(f"generating {args.files:,} archive-shaped seed files ...", flush=True)
         write_archive(workdir / "seeds", args.files)
-        plain = run_import(
-            workdir / "seeds", fresh_database(args.database_url, workdir, "without"), "without"
-        )
-        indexed_url = fresh_database(args.database_url, workdir, "with")
+        plain_url = fresh_database(args.database_url, workdir, "search_without")
+        plain = run_import(workdir / "seeds", plain_url, "without")
+        indexed_url = fresh_database(args.database_url, workdir, "search_with")
         indexed = run_import(workdir / "seeds", indexed_url, "with")
 
         os.environ["DATABASE_URL"] = indexed_url
@@ -204,7 +169,8 @@ def main() -> None:
                 f"{like[0]:6.2f} / {like[1]:6.2f}  {like[0] / found[0]:6.1f}"
             )
         connection.close()
-    drop_databases(args.database_url)
+    for name in ("search_with", "search_without"):
+        drop_database(args.database_url, name)
 
 
 if __name__ == "__main__":
