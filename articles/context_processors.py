@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .caching import remember_for, taxonomy_version
+from .caching import taxonomy_version
 
 
 def site(request):
@@ -8,19 +8,13 @@ def site(request):
     the version and lifetime of cached fragments (`{% cache %}` in templates).
 
     Given as callables, so that pages that do not show them (the admin's) do not
-    pay for them.
+    pay for them; the navigation is a fragment kept per taxonomy version, so the
+    sections are read only when it is rendered again.
     """
     from .models import Section
 
-    def sections():
-        return remember_for(
-            f"newsroom:sections:{taxonomy_version()}",
-            lambda: list(Section.objects.all()),
-            settings.ARTICLE_CACHE_SECONDS,
-        )
-
     return {
-        "site_sections": sections,
+        "site_sections": Section.objects.all,
         "site_version": taxonomy_version,
         "fragment_seconds": settings.ARTICLE_CACHE_SECONDS,
     }
