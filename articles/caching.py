@@ -1,6 +1,6 @@
 """Caching for readers' pages, retired the moment the content changes.
 
-Three layers, each keyed so that it never needs to be found and deleted:
+Four layers, each keyed so that it never needs to be found and deleted:
 
 - **Pages.** A public page's whole response, per address, is kept under a key
   that carries the *content version*: one number in the cache that any change
@@ -9,11 +9,16 @@ Three layers, each keyed so that it never needs to be found and deleted:
   an edit touches, an edit retires them all. `PageCacheMiddleware` answers from
   this cache before any other middleware runs, so a cached page costs little
   more than the cache lookup.
+- **Article pages**, kept a second way: per article change time and *taxonomy
+  version* (moved by any change to a tag, section or author, whose names they
+  show), for `ARTICLE_PAGE_CACHE_SECONDS`, and no longer than their links are
+  (`ArticlePages`). An edit elsewhere
+  retires the page under the content version but not this one, which the
+  middleware serves after one query on the article's row.
 - **An article's own part.** The article as a page shows it (header, body with
   its figures and videos, tags, sources, the head's metadata) is kept per
-  article change time and *taxonomy version* (moved by any change to a tag,
-  section or author, whose names it shows). An edit elsewhere retires the page
-  but not this, so the page is rebuilt from it with one query.
+  article change time and taxonomy version, for `ARTICLE_CACHE_SECONDS`, so that
+  the page is rebuilt from it when the kept page has expired.
 - **Links around an article** (related articles, previous and next) are kept
   for `LINKS_CACHE_SECONDS`, not per content version: they may lag an edit by
   that long, which a reader does not notice and the database does.
@@ -21,12 +26,13 @@ Three layers, each keyed so that it never needs to be found and deleted:
 
 import functools
 import hashlib
+import re
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.cache import get_conditional_response, patch_cache_control
 
@@ -144,31 +150,43 @@ class PageCacheMiddleware:
     without the rest of the stack. Editors (anyone with a session) always get
     fresh pages. Conditional requests are answered with 304 from the stored
     ETag and Last-Modified.
+
+    An article page is kept a second way, under its article's change time
+    rather than the content version (`ArticlePages`): after an edit elsewhere
+    has retired every page, it is still served, for the price of one query.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.articles = ArticlePages()
 
     def __call__(self, request):
         key = self.key(request)
-        if key is not None:
-            response = cache.get(key)
-            if response is not None:
-                return get_conditional_response(
-                    request,
-                    etag=response.get("ETag"),
-                    last_modified=_timestamp(response.get("Last-Modified")),
-                    response=response,
-                )
+        if key is None:
+            return self.get_response(request)
+        response = cache.get(key)
+        article_key = None
+        if response is None:
+            article_key = self.articles.key(request)
+            if article_key is not None:
+                response = cache.get(article_key)
+        if response is not None:
+            return get_conditional_response(
+                request,
+                etag=response.get("ETag"),
+                last_modified=_timestamp(response.get("Last-Modified")),
+                response=response,
+            )
         response = self.get_response(request)
         if (
-            key is not None
-            and request.method == "GET"
+            request.method == "GET"
             and getattr(response, CACHEABLE, False)
             and response.status_code == 200
-            and settings.PAGE_CACHE_SECONDS > 0
         ):
-            cache.set(key, response, settings.PAGE_CACHE_SECONDS)
+            if settings.PAGE_CACHE_SECONDS > 0:
+                cache.set(key, response, settings.PAGE_CACHE_SECONDS)
+            if article_key is not None and self.articles.seconds() > 0:
+                cache.set(article_key, response, self.articles.seconds())
         return response
 
     @staticmethod
@@ -180,6 +198,75 @@ class PageCacheMiddleware:
         address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(address.encode()).hexdigest()
         return f"newsroom:{content_version()}:page:{digest}"
+
+
+class ArticlePages:
+    """Article pages kept per article change time and taxonomy version.
+
+    Everything an article page shows of its own article moves its change time
+    (`Article.modified_at`: the article, its figures, videos, tags and bylines),
+    and what it shows of tags, sections and authors moves the taxonomy version.
+    What it shows of other articles (related articles, previous and next) may
+    lag an edit to them, as the links cache already lets it, so the page is
+    kept `ARTICLE_PAGE_CACHE_SECONDS`, and `LINKS_CACHE_SECONDS` at most.
+    Validating it costs one indexed query for the article's row: an address
+    that is not the article's canonical one, or an article readers may not see,
+    is left to the view.
+    """
+
+    path = re.compile(r"/article/(\d{1,18})/([^/]+)/\Z")
+
+    @staticmethod
+    def seconds() -> int:
+        return min(settings.ARTICLE_PAGE_CACHE_SECONDS, settings.LINKS_CACHE_SECONDS)
+
+    def key(self, request) -> str | None:
+        if self.seconds() <= 0 or request.GET:
+            return None
+        match = self.path.match(request.path_info)
+        if match is None:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.parameters(int(match[1])))
+            row = cursor.fetchone()
+        if row is None or row[1] != match[2]:
+            return None
+        # The change time as the database gives it: a string on SQLite.
+        page = f"{row[2]}:{taxonomy_version()}:{request.scheme}://{request.get_host()}"
+        return f"newsroom:article-page:{row[0]}:{hashlib.sha256(page.encode()).hexdigest()}"
+
+    @staticmethod
+    def parameters(number: int) -> list:
+        from django.utils import timezone
+
+        from .models import Article
+
+        return [
+            number,
+            Article.Status.PUBLISHED.value,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ]
+
+    def __init__(self):
+        self.sql = self.query()
+
+    @staticmethod
+    def query() -> str:
+        """The article's id, slug and change time, if readers may see it now
+        (`ArticleQuerySet.published`). Written out once rather than built by the
+        ORM for every request: building the query cost ten times running it."""
+        from .models import Article
+
+        def column(name: str) -> str:
+            return connection.ops.quote_name(Article._meta.get_field(name).column)
+
+        published_at = column("published_at")
+        return (
+            f"SELECT {column('id')}, {column('slug')}, {column('modified_at')} "
+            f"FROM {connection.ops.quote_name(Article._meta.db_table)} "
+            f"WHERE {column('number')} = %s AND {column('status')} = %s "
+            f"AND ({published_at} IS NULL OR {published_at} <= %s)"
+        )
 
 
 def _timestamp(http_date: str | None) -> int | None:

@@ -261,9 +261,10 @@ class ArticleDetailView(DetailView):
     """An article with its figures and videos in place, related articles and neighbours.
 
     The article row decides whether the reader's copy is still good (ETag and
-    Last-Modified), so a conditional request costs one query. The article's own
-    part of the page is kept per change time (`caching.py`), so after an edit
-    elsewhere the page is rebuilt from the cache with that one query.
+    Last-Modified), so a conditional request costs one query. Anonymous readers
+    are mostly served the page as kept by `caching.ArticlePages` and never reach
+    the view; when it is rendered, the article's own part and the links around
+    it come from their caches when they can (`caching.py`).
     """
 
     template_name = "articles/article_detail.html"

@@ -6,9 +6,10 @@ SQLite and a per-process cache) on 127.0.0.1 with N archive-shaped articles, and
 runs wrk with a mix of readers' requests — home and list pages, 3,000 different
 articles, tag pages, searches and feeds, each kind's pages asked for with the
 heavy-tailed popularity of real readers (Zipf, exponent 1.1; `--uniform` for
-every page equally) — at 50 concurrent connections for 60 seconds.
-Prints throughput, p50/p99 latency, the error count, and the memory of
-each gunicorn worker before and after.
+every page equally) — at 50 concurrent connections: first one pass over the mix
+with every cache empty, then for 60 seconds. Prints throughput, p50/p99 latency
+and the error count of each, and the memory of each gunicorn worker before and
+after the 60 seconds.
 
     .venv/bin/python bench/load.py [--articles 10000] [--seconds 60] [--connections 50]
 
@@ -16,6 +17,7 @@ Targets: zero errors, memory flat, p99 under 100 ms.
 """
 
 import argparse
+import http.client
 import os
 import random
 import re
@@ -26,6 +28,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +57,75 @@ def worker_memory(master: int) -> dict[int, int]:
         status = Path(f"/proc/{pid}/status").read_text()
         memory[pid] = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
     return memory
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
+    output = subprocess.run(
+        [
+            "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+            "--timeout", "10s", "-s", str(script), url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # fmt: skip
+
+    def latency(percent: str) -> str:
+        return re.search(rf"{percent}%\s+(\S+)", output).group(1)
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "throughput": float(re.search(r"Requests/sec:\s+(\S+)", output).group(1)),
+        "latency": f"p50 {latency('50')}, p90 {latency('90')}, p99 {latency('99')}",
+        "errors": f"{int(errors.group(1)) if errors else 0} non-2xx/3xx responses"
+        + (f"; socket errors: {socket_errors.group(1)}" if socket_errors else "; no socket errors"),
+    }
+
+
+def first_pass(url: str, paths: list[str], connections: int) -> dict:
+    """Ask for each path once, `connections` at a time, and time each answer."""
+    host = urllib.parse.urlsplit(url)
+
+    def ask(path: str) -> tuple[float, int]:
+        start = time.perf_counter()
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except OSError:
+            status = 0
+        finally:
+            connection.close()
+        return time.perf_counter() - start, status
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        answers = list(pool.map(ask, paths))
+    elapsed = time.perf_counter() - start
+    times = sorted(seconds for seconds, _ in answers)
+
+    def latency(percent: int) -> str:
+        return f"{times[min(len(times) - 1, len(times) * percent // 100)] * 1000:.2f}ms"
+
+    failed = sum(1 for _, status in answers if status == 0)
+    return {
+        "requests": len(answers),
+        "throughput": len(answers) / elapsed,
+        "latency": f"p50 {latency(50)}, p90 {latency(90)}, p99 {latency(99)}",
+        "errors": f"{sum(1 for _, status in answers if status >= 400)} non-2xx/3xx responses; "
+        + (f"{failed} failed connections" if failed else "no socket errors"),
+    }
+
+
+def report(result: dict) -> None:
+    print(f"  requests   : {result['requests']:,}")
+    print(f"  throughput : {result['throughput']:.2f} requests/s")
+    print(f"  latency    : {result['latency']}")
+    print(f"  errors     : {result['errors']}")
 
 
 def main() -> None:
@@ -187,22 +259,11 @@ def main() -> None:
                 "request = function()\n  counter = counter % #paths + 1\n"
                 "  return wrk.format(nil, paths[counter])\nend\n"
             )
-            # Warm up briefly, then measure memory, then the real run.
-            subprocess.run(
-                ["wrk", "-t2", "-c10", "-d5s", "-s", str(script), url],
-                check=True,
-                capture_output=True,
-            )
+            # The first pass asks for each request of the mix once, every cache
+            # empty. (wrk cannot stop at the end of a list, so Python asks.)
+            cold = first_pass(url, mix, args.connections)
             before = worker_memory(gunicorn.pid)
-            output = subprocess.run(
-                [
-                    "wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
-                    "--timeout", "10s", "-s", str(script), url,
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout  # fmt: skip
+            output = wrk(url, script, args.connections, args.seconds)
             after = worker_memory(gunicorn.pid)
         finally:
             gunicorn.terminate()
@@ -213,24 +274,18 @@ def main() -> None:
                 with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
                     connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
-    def latency(percent: str) -> str:
-        return re.search(rf"{percent}%\s+(\S+)", output).group(1)
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
     backend = "PostgreSQL" if server else "SQLite"
     cache = "Redis" if "CACHE_URL" in environment else "per-process"
     popularity = "uniform" if args.uniform else "Zipf 1.1"
     print(
         f"\n{args.articles:,} articles, {backend}, {cache} cache, gunicorn {args.workers} sync "
-        f"workers, wrk {args.connections} connections for {args.seconds} s, {popularity} mix"
+        f"workers, wrk {args.connections} connections, {popularity} mix of {len(mix):,} "
+        f"requests ({len(set(mix)):,} different)"
     )
-    print(f"  throughput : {re.search(r'Requests/sec:\s+(\S+)', output).group(1)} requests/s")
-    print(f"  latency    : p50 {latency('50')}, p90 {latency('90')}, p99 {latency('99')}")
-    print(
-        f"  errors     : {int(errors.group(1)) if errors else 0} non-2xx/3xx responses"
-        + (f"; socket errors: {socket_errors.group(1)}" if socket_errors else "; no socket errors")
-    )
+    print("first pass, each request of the mix once, caches empty:")
+    report(cold)
+    print(f"then {args.seconds} s over the mix again and again:")
+    report(output)
     for pid in sorted(before):
         print(
             f"  worker {pid}: {before[pid] / 1024:.0f} MiB before, "

@@ -323,6 +323,9 @@ PAGE_MAX_AGE = int(os.environ.get("PAGE_MAX_AGE", "300"))
 # or author changes; its related articles and neighbours, kept this long.
 ARTICLE_CACHE_SECONDS = int(os.environ.get("ARTICLE_CACHE_SECONDS", str(7 * 24 * 3600)))
 LINKS_CACHE_SECONDS = int(os.environ.get("LINKS_CACHE_SECONDS", "600"))
+# An article's whole page, kept until the article or a tag, section or author
+# changes, for this long and never longer than its links (articles.caching).
+ARTICLE_PAGE_CACHE_SECONDS = int(os.environ.get("ARTICLE_PAGE_CACHE_SECONDS", "600"))
 
 # Seed import.
 NEWSROOM_ARTICLE_NUMBER_PATTERN = os.environ.get(

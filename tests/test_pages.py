@@ -280,9 +280,10 @@ def test_article_page_query_count_is_fixed(client, django_assert_num_queries):
         factories.article(tags=["普京", f"標籤{n}"])
     client.get("/")  # the navigation's sections are built once and cached
     for article in (small, large):
-        # article, bylines, tags, figures, videos, related (candidates, then
-        # their articles), previous, next
-        with django_assert_num_queries(9):
+        # the kept page's check (articles.caching.ArticlePages), article,
+        # bylines, tags, figures, videos, related (candidates, then their
+        # articles), previous, next
+        with django_assert_num_queries(10):
             html_of(client.get(article.get_absolute_url()))
 
 
@@ -445,8 +446,8 @@ def test_conditional_get_skips_rendering(client, sample_article, django_assert_n
     last_modified = client.get(url)["Last-Modified"]
     from django.core.cache import cache
 
-    cache.clear()  # not served from the page cache: the date check itself answers
-    with django_assert_num_queries(1):
+    cache.clear()  # not served from a cache: the date check itself answers
+    with django_assert_num_queries(2):  # the kept page's check, the article row
         response = client.get(url, headers={"if-modified-since": last_modified})
     assert response.status_code == 304
     etag = client.get(url)["ETag"]  # cached again
@@ -514,6 +515,94 @@ def test_after_an_edit_elsewhere_an_article_page_is_rebuilt_with_one_query(
     with django_assert_num_queries(1):
         html = html_of(client.get(article.get_absolute_url()))
     assert html.count('<figure class="figure">') == 3 and "相關文章" in html
+
+
+def _edit_elsewhere(django_capture_on_commit_callbacks):
+    """Save another article: every page kept under the content version retires."""
+    other = factories.article(title="別處的修改")
+    with django_capture_on_commit_callbacks(execute=True):
+        other.save()
+
+
+def test_after_an_edit_elsewhere_a_kept_article_page_is_served_as_it_was(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    article = factories.article(tags=["普京"], figures=2)
+    first = client.get(article.get_absolute_url())
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    with django_assert_num_queries(3):  # the article's row each time, nothing rendered
+        again = client.get(article.get_absolute_url())
+        head = client.head(article.get_absolute_url())
+        not_modified = client.get(
+            article.get_absolute_url(), headers={"if-none-match": first["ETag"]}
+        )
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Cache-Control"):
+        assert again[header] == first[header]
+    assert head.status_code == 200 and head.content == b""
+    assert not_modified.status_code == 304
+
+
+def test_a_kept_article_page_is_not_served_once_readers_may_not_see_the_article(
+    client, django_capture_on_commit_callbacks
+):
+    hidden = factories.article()
+    scheduled = factories.article()
+    for article in (hidden, scheduled):
+        html_of(client.get(article.get_absolute_url()))
+    # Changed without model signals or a new change time: only the row says so.
+    Article.objects.filter(pk=hidden.pk).update(status=Article.Status.HIDDEN)
+    Article.objects.filter(pk=scheduled.pk).update(
+        published_at=timezone.now() + dt.timedelta(days=1)
+    )
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    for article in (hidden, scheduled):
+        assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_a_kept_article_page_retires_with_its_article_and_its_taxonomy(
+    client, django_capture_on_commit_callbacks
+):
+    article = factories.article(title="原來的標題", tags=["普京"])
+    html_of(client.get(article.get_absolute_url()))
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    Article.objects.filter(pk=article.pk).update(
+        title="改過的標題", modified_at=timezone.now() + dt.timedelta(seconds=1)
+    )
+    assert "改過的標題" in html_of(client.get(article.get_absolute_url()))
+    tag = article.tagged_items.get().tag
+    tag.name = "普亭"
+    with django_capture_on_commit_callbacks(execute=True):
+        tag.save()
+    assert ">普亭</a>" in html_of(client.get(article.get_absolute_url()))
+
+
+def test_other_addresses_of_a_kept_article_page_still_redirect(
+    client, django_capture_on_commit_callbacks
+):
+    article = factories.article()
+    html_of(client.get(article.get_absolute_url()))
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    for path in (f"/article/{article.number}/", f"/article/{article.number}/舊的/"):
+        response = client.get(path)
+        assert response.status_code == 301 and response["Location"] == article.get_absolute_url()
+
+
+@pytest.mark.parametrize("setting", ["ARTICLE_PAGE_CACHE_SECONDS", "LINKS_CACHE_SECONDS"])
+def test_article_pages_are_kept_no_longer_than_set_nor_than_their_links(
+    client, settings, setting, django_capture_on_commit_callbacks
+):
+    article = factories.article(tags=["普京"])
+    factories.article(tags=["普京"])
+    first = client.get(article.get_absolute_url())
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    # Kept, the page comes back as it was stored, with the ETag it had.
+    assert client.get(article.get_absolute_url())["ETag"] == first["ETag"]
+    setattr(settings, setting, 0)
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    again = client.get(article.get_absolute_url())
+    assert "相關文章" in html_of(again)
+    assert again["ETag"] != first["ETag"]  # rendered again by the view
 
 
 def test_renaming_a_tag_shows_on_the_articles_that_carry_it(
