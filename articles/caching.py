@@ -39,6 +39,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 CONTENT_VERSION = "newsroom:content-version"
 TAXONOMY_VERSION = "newsroom:taxonomy-version"
 CACHEABLE = "_newsroom_public_page"
+CONDITIONAL = frozenset(
+    ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+)
 
 
 def _version(key: str) -> int:
@@ -171,6 +174,8 @@ class PageCacheMiddleware:
             if article_key is not None:
                 response = cache.get(article_key)
         if response is not None:
+            if not CONDITIONAL.intersection(request.META):
+                return response
             return get_conditional_response(
                 request,
                 etag=response.get("ETag"),
@@ -195,8 +200,9 @@ class PageCacheMiddleware:
             return None
         # Pages carry absolute addresses (canonical link, feeds), so the scheme
         # and host are part of what makes a page.
-        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-        digest = hashlib.sha256(address.encode()).hexdigest()
+        query = request.META.get("QUERY_STRING", "")
+        address = f"{request.scheme}://{request.get_host()}{request.path_info}?{query}"
+        digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
         return f"newsroom:{content_version()}:page:{digest}"
 
 
