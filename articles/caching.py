@@ -227,7 +227,7 @@ class ArticlePages:
         return min(settings.ARTICLE_PAGE_CACHE_SECONDS, settings.LINKS_CACHE_SECONDS)
 
     def key(self, request) -> str | None:
-        if self.seconds() <= 0 or request.GET:
+        if self.seconds() <= 0 or request.META.get("QUERY_STRING"):
             return None
         match = self.path.match(request.path_info)
         if match is None:
