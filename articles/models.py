@@ -110,6 +110,18 @@ class BodyPart:
     video: "Video | None" = None
 
 
+def _list_prefetches() -> tuple[models.Prefetch, ...]:
+    return (
+        models.Prefetch("bylines", Byline.objects.select_related("author")),
+        models.Prefetch("figures", Figure.objects.order_by("position", "id")),
+    )
+
+
+def prefetch_for_list(articles: list["Article"]) -> None:
+    """Bylines and figures of these articles, as `for_list()` reads them."""
+    models.prefetch_related_objects(articles, *_list_prefetches())
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """Articles a reader may see: published, and not scheduled for later."""
@@ -120,13 +132,14 @@ class ArticleQuerySet(models.QuerySet):
     def for_list(self):
         """What a list of articles shows, in two more queries whatever its length:
         section, bylines and figures (for the lead picture), without the bodies."""
-        return (
-            self.select_related("section")
-            .prefetch_related(
-                models.Prefetch("bylines", Byline.objects.select_related("author")),
-                models.Prefetch("figures", Figure.objects.order_by("position", "id")),
-            )
-            .defer("body", "body_html", "url", "source_path", "source_hash")
+        return self.for_cards().prefetch_related(*_list_prefetches())
+
+    def for_cards(self):
+        """`for_list()` without its bylines and figures, for pages whose cards
+        are kept as fragments: `prefetch_for_list` then reads them only for the
+        cards it must render (see articles.views.prefetch_for_cards)."""
+        return self.select_related("section").defer(
+            "body", "body_html", "url", "source_path", "source_hash"
         )
 
     def search(self, query: str):

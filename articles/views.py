@@ -3,6 +3,8 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -27,9 +29,35 @@ from .models import (
     Tag,
     TagAlias,
     TaggedArticle,
+    prefetch_for_list,
 )
 
 PAGE_SIZE = 20
+
+
+def card_key(article: Article) -> str:
+    """The key under which templates/articles/_card.html keeps an article's card:
+    `{% cache … card article.pk article.modified_at.timestamp site_version %}`."""
+    return make_template_fragment_key(
+        "card", [article.pk, article.modified_at.timestamp(), taxonomy_version()]
+    )
+
+
+def prefetch_for_cards(articles: list[Article]) -> None:
+    """Read bylines and figures for the cards not already kept.
+
+    A list page's cards are kept as fragments, so after an edit has retired
+    the page it is rebuilt mostly from them: their bylines and figures would be
+    read for nothing. Should a card expire between this look and the template,
+    the template reads what it shows itself.
+    """
+    if not articles:
+        return
+    if settings.ARTICLE_CACHE_SECONDS > 0:
+        keys = {card_key(article): article for article in articles}
+        kept = cache.get_many(keys)
+        articles = [article for key, article in keys.items() if key not in kept]
+    prefetch_for_list(articles)
 
 
 @dataclass(frozen=True)
@@ -69,7 +97,7 @@ class ArticleListView(ListView):
     heading = ""
 
     def get_queryset(self):
-        return Article.objects.published().for_list()
+        return Article.objects.published().for_cards()
 
     def paginate_queryset(self, queryset, page_size):
         try:
@@ -82,7 +110,12 @@ class ArticleListView(ListView):
         rows = list(queryset[start : start + page_size + 1])
         if not rows and number > 1:
             raise Http404("沒有這一頁")
-        return None, Page(number, len(rows) > page_size), rows[:page_size], True
+        return None, Page(number, len(rows) > page_size), self.shown(rows[:page_size]), True
+
+    def shown(self, rows: list) -> list[Article]:
+        """A page's articles, ready for their cards."""
+        prefetch_for_cards(rows)
+        return rows
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -224,17 +257,26 @@ class SearchView(ArticleListView):
         # SQLite read past every match's body to the columns stored after it.
         return Article.objects.published().search(self.query).values_list("pk", flat=True)
 
-    def paginate_queryset(self, queryset, page_size):
-        paginator, page, ids, is_paginated = super().paginate_queryset(queryset, page_size)
-        # Every field: the excerpt around a match comes from the body. The ids are
-        # of published articles already; filtering on publication again would
-        # make SQLite walk its list index rather than look up the ids.
-        found = Article.objects.for_list().filter(pk__in=ids).defer(None).in_bulk()
-        return paginator, page, [found[pk] for pk in ids], is_paginated
+    def shown(self, rows: list[int]) -> list[Article]:
+        # The excerpt around a match comes from the body (or else from a
+        # caption). The ids are of published articles already; filtering on
+        # publication again would make SQLite walk its list index rather than
+        # look up the ids.
+        found = (
+            Article.objects.for_cards()
+            .filter(pk__in=rows)
+            .defer(None)
+            .defer("body", "url", "source_path", "source_hash")
+            .in_bulk()
+        )
+        articles = [found[pk] for pk in rows]
+        prefetch_for_cards(articles)
+        self.captions = search.captions(articles)
+        return articles
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(query=self.query, **kwargs)
-        context["results"] = search.results(context["articles"], self.query)
+        context["results"] = search.results(context["articles"], self.query, self.captions)
         return context
 
     def get_heading(self):

@@ -474,11 +474,16 @@ def test_no_match_says_so(client):
 def test_search_page_queries_do_not_grow_with_results(client, django_assert_num_queries, count):
     for n in range(count):
         make_article(f"北約{n}", "北約。", captions=["北約。美聯社"], tags=["北約", f"標籤{n}"])
-    client.get("/")  # the navigation's sections are looked up once and cached
-    # page of ids, its articles, their bylines, their figures
-    with django_assert_num_queries(4):
+    client.get("/search/")  # the navigation's sections are looked up once and cached
+    # page of ids, its articles, their bylines, their figures, their captions
+    with django_assert_num_queries(5):
         response = client.get("/search/", {"q": "北約"})
     assert response.content.decode().count('class="card"') == count
+    # Another search finding them: their cards are kept.
+    with django_assert_num_queries(3):  # ids, articles, captions
+        again = client.get("/search/", {"q": "美聯社"})
+    assert again.content.decode().count('class="card"') == count
+    assert again.content.decode().count("<mark>美聯社</mark>") == count  # from the captions
 
 
 def test_pages_keep_the_query(client):
