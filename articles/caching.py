@@ -220,7 +220,7 @@ class ArticlePages:
     is left to the view.
     """
 
-    path = re.compile(r"/article/(\d{1,18})/([^/]+)/\Z")
+    path = re.compile(r"/article/([1-9]\d{0,17})/([^/]+)/\Z")  # canonical: no leading 0
 
     @staticmethod
     def seconds() -> int:

@@ -601,7 +601,11 @@ def test_other_addresses_of_a_kept_article_page_still_redirect(
     article = factories.article()
     html_of(client.get(article.get_absolute_url()))
     _edit_elsewhere(django_capture_on_commit_callbacks)
-    for path in (f"/article/{article.number}/", f"/article/{article.number}/舊的/"):
+    for path in (
+        f"/article/{article.number}/",
+        f"/article/{article.number}/舊的/",
+        f"/article/0{article.number}/{article.slug}/",
+    ):
         response = client.get(path)
         assert response.status_code == 301 and response["Location"] == article.get_absolute_url()
 
