@@ -116,6 +116,17 @@ def connect_signals() -> None:
         )
 
 
+@functools.cache
+def static_release() -> str:
+    """What names the static files of this release: whole pages cached by one
+    release refer to its hashed file names (`ManifestStaticFilesStorage`), which
+    the next may no longer serve. Pages are kept apart per release, while the
+    versions, which importers and editors move, are shared by all of them."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    return getattr(staticfiles_storage, "manifest_hash", "")
+
+
 def remember_for(key: str, build: Callable, timeout: int):
     """A value kept under `key` for `timeout` seconds (0: not kept)."""
     if timeout <= 0:
@@ -203,7 +214,7 @@ class PageCacheMiddleware:
         query = request.META.get("QUERY_STRING", "")
         address = f"{request.scheme}://{request.get_host()}{request.path_info}?{query}"
         digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
-        return f"newsroom:{content_version()}:page:{digest}"
+        return f"newsroom:{content_version()}:page:{static_release()}:{digest}"
 
 
 class ArticlePages:
@@ -238,7 +249,10 @@ class ArticlePages:
         if row is None or row[1] != match[2]:
             return None
         # The change time as the database gives it: a string on SQLite.
-        page = f"{row[2]}:{taxonomy_version()}:{request.scheme}://{request.get_host()}"
+        page = (
+            f"{row[2]}:{taxonomy_version()}:{static_release()}:"
+            f"{request.scheme}://{request.get_host()}"
+        )
         return f"newsroom:article-page:{row[0]}:{hashlib.sha256(page.encode()).hexdigest()}"
 
     @staticmethod

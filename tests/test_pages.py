@@ -627,6 +627,25 @@ def test_article_pages_are_kept_no_longer_than_set_nor_than_their_links(
     assert again["ETag"] != first["ETag"]  # rendered again by the view
 
 
+def test_pages_cached_by_one_release_are_not_served_by_the_next(
+    client, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from articles import caching
+
+    article = factories.article()
+    monkeypatch.setattr(caching, "static_release", lambda: "release-1")
+    html_of(client.get("/"))
+    first = client.get(article.get_absolute_url())
+    with django_assert_num_queries(0):
+        html_of(client.get("/"))
+    monkeypatch.setattr(caching, "static_release", lambda: "release-2")
+    with CaptureQueriesContext(connection) as queries:
+        html_of(client.get("/"))
+    assert len(queries) > 0  # rendered again
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    assert client.get(article.get_absolute_url())["ETag"] != first["ETag"]  # not the kept page
+
+
 def test_renaming_a_tag_shows_on_the_articles_that_carry_it(
     client, django_capture_on_commit_callbacks
 ):
