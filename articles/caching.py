@@ -11,10 +11,10 @@ Four layers, each keyed so that it never needs to be found and deleted:
   more than the cache lookup.
 - **Article pages**, kept a second way: per article change time and *taxonomy
   version* (moved by any change to a tag, section or author, whose names they
-  show), for `ARTICLE_PAGE_CACHE_SECONDS`, and no longer than their links are
-  (`ArticlePages`). An edit elsewhere
-  retires the page under the content version but not this one, which the
-  middleware serves after one query on the article's row.
+  show), for `ARTICLE_PAGE_CACHE_SECONDS` and no longer than their links
+  (`ArticlePages`). An edit elsewhere retires the page under the content
+  version but not this one, which the middleware serves after one query on the
+  article's row.
 - **An article's own part.** The article as a page shows it (header, body with
   its figures and videos, tags, sources, the head's metadata) is kept per
   article change time and taxonomy version, for `ARTICLE_CACHE_SECONDS`, so that
@@ -233,6 +233,9 @@ class ArticlePages:
 
     path = re.compile(r"/article/([1-9]\d{0,17})/([^/]+)/\Z")  # canonical: no leading 0
 
+    def __init__(self):
+        self.sql = self.query()
+
     @staticmethod
     def seconds() -> int:
         return min(settings.ARTICLE_PAGE_CACHE_SECONDS, settings.LINKS_CACHE_SECONDS)
@@ -266,9 +269,6 @@ class ArticlePages:
             Article.Status.PUBLISHED.value,
             connection.ops.adapt_datetimefield_value(timezone.now()),
         ]
-
-    def __init__(self):
-        self.sql = self.query()
 
     @staticmethod
     def query() -> str:
