@@ -513,6 +513,18 @@ def test_logged_in_editors_are_not_served_cached_pages(client, admin_user, sampl
     assert "悄悄改過" in html_of(client.get(url))
 
 
+def test_logged_in_editors_are_not_served_kept_article_pages(
+    client, admin_user, sample_article, django_capture_on_commit_callbacks
+):
+    url = sample_article.get_absolute_url()
+    html_of(client.get(url))
+    Article.objects.filter(pk=sample_article.pk).update(title="悄悄改過")
+    _edit_elsewhere(django_capture_on_commit_callbacks)
+    assert "悄悄改過" not in html_of(client.get(url))  # the kept page
+    client.force_login(admin_user)
+    assert "悄悄改過" in html_of(client.get(url))
+
+
 def test_persistent_database_connections(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
 
