@@ -341,8 +341,8 @@ class Result:
     excerpt: SafeString
 
 
-def captions(articles: list) -> dict[int, str]:
-    """The captions and credits of these articles' figures, for `results`: one
+def _captions(articles: list) -> dict[int, str]:
+    """The captions and credits of these articles' figures, by article id: one
     query, no figure models."""
     from .models import Figure
 
@@ -356,14 +356,15 @@ def captions(articles: list) -> dict[int, str]:
     return {article_id: " ".join(texts) for article_id, texts in found.items()}
 
 
-def results(articles: list, text: str, captions: dict[int, str]) -> list[Result]:
+def results(articles: list, text: str) -> list[Result]:
     """Found articles, each with an excerpt around its first match.
 
-    The excerpt comes from the body, or else from a caption (`captions`, by
-    article id); an article matched only by its title or tags shows its usual
-    excerpt. Load `body_html`: this runs no query.
+    The excerpt comes from the body, or else from a caption; an article matched
+    only by its title or tags shows its usual excerpt. Load `body_html`: this
+    runs one query, for the captions.
     """
     query = parse_query(text)
+    captions = _captions(articles)
     found = []
     for article in articles:
         body = markup.plain_text(article.body_html)

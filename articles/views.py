@@ -271,12 +271,11 @@ class SearchView(ArticleListView):
         )
         articles = [found[pk] for pk in rows]
         prefetch_for_cards(articles)
-        self.captions = search.captions(articles)
         return articles
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(query=self.query, **kwargs)
-        context["results"] = search.results(context["articles"], self.query, self.captions)
+        context["results"] = search.results(context["articles"], self.query)
         return context
 
     def get_heading(self):
