@@ -35,11 +35,12 @@ from .models import (
 PAGE_SIZE = 20
 
 
-def card_key(article: Article) -> str:
+def card_key(article: Article, site_version: int) -> str:
     """The key under which templates/articles/_card.html keeps an article's card:
-    `{% cache … card article.pk article.modified_at.timestamp site_version %}`."""
+    `{% cache … card article.pk article.modified_at.timestamp site_version %}`,
+    `site_version` being the taxonomy version."""
     return make_template_fragment_key(
-        "card", [article.pk, article.modified_at.timestamp(), taxonomy_version()]
+        "card", [article.pk, article.modified_at.timestamp(), site_version]
     )
 
 
@@ -54,7 +55,8 @@ def prefetch_for_cards(articles: list[Article]) -> None:
     if not articles:
         return
     if settings.ARTICLE_CACHE_SECONDS > 0:
-        keys = {card_key(article): article for article in articles}
+        version = taxonomy_version()
+        keys = {card_key(article, version): article for article in articles}
         kept = cache.get_many(keys)
         articles = [article for key, article in keys.items() if key not in kept]
     prefetch_for_list(articles)
@@ -107,10 +109,13 @@ class ArticleListView(ListView):
         if number < 1:
             raise Http404("不是頁碼")
         start = (number - 1) * page_size
-        rows = list(queryset[start : start + page_size + 1])
+        rows = self.rows(queryset, start, start + page_size + 1)
         if not rows and number > 1:
             raise Http404("沒有這一頁")
         return None, Page(number, len(rows) > page_size), self.shown(rows[:page_size]), True
+
+    def rows(self, queryset, start: int, stop: int) -> list:
+        return list(queryset[start:stop])
 
     def shown(self, rows: list) -> list[Article]:
         """A page's articles, ready for their cards."""
@@ -253,9 +258,14 @@ class SearchView(ArticleListView):
         self.query = self.request.GET.get("q", "").strip()[: search.MAX_QUERY]
         if not self.query:
             return Article.objects.none()
+        return Article.objects.published()
+
+    def rows(self, queryset, start: int, stop: int) -> list[int]:
         # A page of ids first, then their articles: sorting whole rows would make
         # SQLite read past every match's body to the columns stored after it.
-        return Article.objects.published().search(self.query).values_list("pk", flat=True)
+        if not self.query:
+            return []
+        return search.ranked_ids(queryset, self.query, start, stop)
 
     def shown(self, rows: list[int]) -> list[Article]:
         # The excerpt around a match comes from the body (or else from a

@@ -7,7 +7,7 @@ Generates N archive-shaped seed files, then, in the same run:
    a no-op (each import in a fresh process, as `import_bench.py` does); then
    the time `index_articles` takes per article, on an emptied index;
 2. each query, on the indexed database, through `search()` (a page of 21 ids,
-   as the view fetches them), through the view (`/search/?q=`, the whole page
+   as the view fetches them: `search.ranked_ids`), through the view (`/search/?q=`, the whole page
    with its excerpts, Django's test client; the home page, 20 cards without
    search, is the yardstick for rendering) and through the baseline:
    published articles whose title or body contains the query (`LIKE '%q%'`),
@@ -133,9 +133,7 @@ def main() -> None:
         page = 21  # the view fetches one more than it shows
 
         def through_search(text):
-            return lambda: list(
-                Article.objects.published().search(text).values_list("pk", flat=True)[:page]
-            )
+            return lambda: search.ranked_ids(Article.objects.published(), text, 0, page)
 
         def through_view(text):
             def get():

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import pieces as pieces_module
@@ -237,6 +238,36 @@ def test_matches_in_more_places_and_for_more_words_rank_higher():
     make_article("普京會面", "普京與拜登。", days_ago=2)
     make_article("普京與拜登", "無關。", tags=["拜登"], days_ago=3)
     assert found("普京 拜登") == ["普京與拜登", "普京會面", "只在內文"]
+
+
+def test_ranked_ids_are_the_ranked_search_a_page_at_a_time():
+    for days in range(7):
+        make_article(f"內文{days}", "北約。", days_ago=days)
+    make_article("北約標題", "北約。", days_ago=9)
+    make_article("標籤", "北約。", tags=["北約"], days_ago=8)
+    make_article("草稿", "北約。", status="draft")
+    published = Article.objects.published()
+    ranked = list(published.search("北約").values_list("pk", flat=True))
+    assert len(ranked) == 9
+    pages = [search.ranked_ids(published, "北約", start, start + 4) for start in (0, 4, 8)]
+    assert pages[0] + pages[1] + pages[2] == ranked
+    assert search.ranked_ids(published, "", 0, 4) == []
+    assert search.ranked_ids(published.none(), "北約", 0, 4) == []
+
+
+def test_on_sqlite_a_ranked_search_reads_matches_through_their_own_index():
+    make_article("普京", "普京與拜登。")
+    with CaptureQueriesContext(connection) as queries:
+        assert len(search.ranked_ids(Article.objects.published(), "普京", 0, 21)) == 1
+    (query,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            # From the matches, each looked up in the index, not every article walked.
+            assert f"COVERING INDEX {search.SEARCH_ROWS_INDEX} (id=?" in plan
+        else:
+            assert "INDEXED BY" not in query["sql"]
 
 
 def test_search_keeps_the_querysets_filters():
