@@ -9,9 +9,9 @@ Four layers, each keyed so that it never needs to be found and deleted:
   an edit touches, an edit retires them all. `PageCacheMiddleware` answers from
   this cache before any other middleware runs, so a cached page costs little
   more than the cache lookup.
-- **Article pages**, kept a second way: per article change time and *taxonomy
+- **Article pages**, kept a second way: per article change time, *taxonomy
   version* (moved by any change to a tag, section or author, whose names they
-  show), for `ARTICLE_PAGE_CACHE_SECONDS` and no longer than their links
+  show) and *links version* (below), for `ARTICLE_PAGE_CACHE_SECONDS`
   (`ArticlePages`). An edit elsewhere retires the page under the content
   version but not this one, which the middleware serves after one query on the
   article's row.
@@ -20,8 +20,13 @@ Four layers, each keyed so that it never needs to be found and deleted:
   article change time and taxonomy version, for `ARTICLE_CACHE_SECONDS`, so that
   the page is rebuilt from it when the kept page has expired.
 - **Links around an article** (related articles, previous and next) are kept
-  for `LINKS_CACHE_SECONDS`, not per content version: they may lag an edit by
-  that long, which a reader does not notice and the database does.
+  per *links version*, which moves only with what links show or are chosen
+  by: an article appearing, disappearing or moving in time, a title or
+  address, tags. Correcting a body, a caption or a byline leaves every
+  article's links, and so every kept article page, as they are. One thing
+  changes links without any write: a scheduled article going live. Links, and
+  the pages that show them, are kept for `LINKS_CACHE_SECONDS` and never past
+  the moment the next scheduled article does (`links_seconds`).
 """
 
 import functools
@@ -38,6 +43,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 
 CONTENT_VERSION = "newsroom:content-version"
 TAXONOMY_VERSION = "newsroom:taxonomy-version"
+LINKS_VERSION = "newsroom:links-version"
 CACHEABLE = "_newsroom_public_page"
 CONDITIONAL = frozenset(
     ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
@@ -69,8 +75,19 @@ def taxonomy_version() -> int:
     return _version(TAXONOMY_VERSION)
 
 
-def content_changed() -> None:
-    """Retire every cached page. Called after any change readers can see."""
+def links_version() -> int:
+    return _version(LINKS_VERSION)
+
+
+def content_changed(*, links: bool = True) -> None:
+    """Retire every cached page. Called after any change readers can see.
+
+    Unless the caller knows that nothing links show or are chosen by has
+    changed (`links=False`: a body, a caption, a byline, an image), every
+    article's links and kept page retire too.
+    """
+    if links:
+        _move_on(LINKS_VERSION)
     _move_on(CONTENT_VERSION)
 
 
@@ -88,8 +105,56 @@ def content_changed_on_commit(**_signal_arguments) -> None:
     transaction.on_commit(content_changed)
 
 
+def page_changed_on_commit(**_signal_arguments) -> None:
+    """Signal receiver for what only the article's own page shows (figures,
+    videos, bylines): no article's links change."""
+    transaction.on_commit(functools.partial(content_changed, links=False))
+
+
+def article_changed_on_commit(instance, **_signal_arguments) -> None:
+    """Signal receiver for an article saved or deleted: its links retire only
+    if readers' links could show the change (`Article.changes_links`)."""
+    links = getattr(instance, "changes_links", True)
+    transaction.on_commit(functools.partial(content_changed, links=links))
+
+
 def taxonomy_changed_on_commit(**_signal_arguments) -> None:
     transaction.on_commit(taxonomy_changed)
+
+
+def links_seconds() -> int:
+    """How long links may be kept from now: `LINKS_CACHE_SECONDS`, and not past
+    the moment the next scheduled article goes live, which changes its
+    neighbours' links without any write. That moment is kept per links
+    version (scheduling or unscheduling an article moves it) and looked up
+    again once it has passed."""
+    seconds = settings.LINKS_CACHE_SECONDS
+    if seconds <= 0:
+        return 0
+    now = time.time()
+    key = f"newsroom:{links_version()}:next-scheduled"
+    moment = cache.get(key)
+    if moment is None or 0 < moment <= now:
+        moment = _next_scheduled()
+        cache.set(key, moment, seconds)
+    if moment:
+        seconds = min(seconds, max(1, int(moment - now)))
+    return seconds
+
+
+def _next_scheduled() -> float:
+    """When the next article scheduled for later goes live (a timestamp), 0 if none."""
+    from django.utils import timezone
+
+    from .models import Article
+
+    moment = (
+        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return moment.timestamp() if moment else 0
 
 
 def connect_signals() -> None:
@@ -100,20 +165,26 @@ def connect_signals() -> None:
     """
     from .models import Article, Author, Byline, Figure, Section, Tag, TaggedArticle, Video
 
-    for model in (Article, Byline, Figure, TaggedArticle, Video):
-        post_save.connect(content_changed_on_commit, sender=model, dispatch_uid=f"page-{model}")
-        post_delete.connect(
-            content_changed_on_commit, sender=model, dispatch_uid=f"page-del-{model}"
-        )
+    post_save.connect(article_changed_on_commit, sender=Article, dispatch_uid="page-article")
+    post_delete.connect(content_changed_on_commit, sender=Article, dispatch_uid="page-del-article")
+    for model, receiver in (
+        (TaggedArticle, content_changed_on_commit),  # related articles are chosen by tags
+        (Byline, page_changed_on_commit),
+        (Figure, page_changed_on_commit),
+        (Video, page_changed_on_commit),
+    ):
+        post_save.connect(receiver, sender=model, dispatch_uid=f"page-{model}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"page-del-{model}")
     for model in (Author, Section, Tag):
         post_save.connect(taxonomy_changed_on_commit, sender=model, dispatch_uid=f"tax-{model}")
         post_delete.connect(
             taxonomy_changed_on_commit, sender=model, dispatch_uid=f"tax-del-{model}"
         )
-    for through in (TaggedArticle, Byline):
-        m2m_changed.connect(
-            content_changed_on_commit, sender=through, dispatch_uid=f"page-m2m-{through}"
-        )
+    for through, receiver in (
+        (TaggedArticle, content_changed_on_commit),
+        (Byline, page_changed_on_commit),
+    ):
+        m2m_changed.connect(receiver, sender=through, dispatch_uid=f"page-m2m-{through}")
 
 
 @functools.cache
@@ -201,7 +272,7 @@ class PageCacheMiddleware:
         ):
             if settings.PAGE_CACHE_SECONDS > 0:
                 cache.set(key, response, settings.PAGE_CACHE_SECONDS)
-            if article_key is not None and self.articles.seconds() > 0:
+            if article_key is not None:
                 cache.set(article_key, response, self.articles.seconds())
         return response
 
@@ -222,13 +293,12 @@ class ArticlePages:
 
     Everything an article page shows of its own article moves its change time
     (`Article.modified_at`: the article, its figures, videos, tags and bylines),
-    and what it shows of tags, sections and authors moves the taxonomy version.
-    What it shows of other articles (related articles, previous and next) may
-    lag an edit to them, as the links cache already lets it, so the page is
-    kept `ARTICLE_PAGE_CACHE_SECONDS`, and `LINKS_CACHE_SECONDS` at most.
-    Validating it costs one indexed query for the article's row: an address
-    that is not the article's canonical one, or an article readers may not see,
-    is left to the view.
+    what it shows of tags, sections and authors moves the taxonomy version, and
+    what it shows of other articles (related articles, previous and next) the
+    links version. The page is kept `ARTICLE_PAGE_CACHE_SECONDS`, and no longer
+    than its links may be (`links_seconds`). Validating it costs one indexed
+    query for the article's row: an address that is not the article's canonical
+    one, or an article readers may not see, is left to the view.
     """
 
     path = re.compile(r"/article/([1-9]\d{0,17})/([^/]+)/\Z")  # canonical: no leading 0
@@ -237,11 +307,16 @@ class ArticlePages:
         self.sql = self.query()
 
     @staticmethod
+    def enabled() -> bool:
+        return min(settings.ARTICLE_PAGE_CACHE_SECONDS, settings.LINKS_CACHE_SECONDS) > 0
+
+    @staticmethod
     def seconds() -> int:
-        return min(settings.ARTICLE_PAGE_CACHE_SECONDS, settings.LINKS_CACHE_SECONDS)
+        """How long a page rendered now may be kept."""
+        return min(settings.ARTICLE_PAGE_CACHE_SECONDS, links_seconds())
 
     def key(self, request) -> str | None:
-        if self.seconds() <= 0 or request.META.get("QUERY_STRING"):
+        if not self.enabled() or request.META.get("QUERY_STRING"):
             return None
         match = self.path.match(request.path_info)
         if match is None:
@@ -252,8 +327,10 @@ class ArticlePages:
         if row is None or row[1] != match[2]:
             return None
         # The change time as the database gives it: a string on SQLite.
+        versions = cache.get_many([TAXONOMY_VERSION, LINKS_VERSION])
         page = (
-            f"{row[2]}:{taxonomy_version()}:{static_release()}:"
+            f"{row[2]}:{versions.get(TAXONOMY_VERSION) or taxonomy_version()}:"
+            f"{versions.get(LINKS_VERSION) or links_version()}:{static_release()}:"
             f"{request.scheme}://{request.get_host()}"
         )
         return f"newsroom:article-page:{row[0]}:{hashlib.sha256(page.encode()).hexdigest()}"

@@ -113,11 +113,11 @@ def iter_fetch(
                 if result.status == "fetched":
                     fetched += 1
                     if fetched % PAGE_SIZE == 0:
-                        content_changed()  # readers see the new copies as they come
+                        content_changed(links=False)  # readers see the new copies as they come
                 yield result
     finally:
         if fetched % PAGE_SIZE:
-            content_changed()
+            content_changed(links=False)
 
 
 def _results(figures: QuerySet, downloader: Downloader, workers: int) -> Iterator[FigureResult]:

@@ -122,6 +122,14 @@ def prefetch_for_list(articles: list["Article"]) -> None:
     models.prefetch_related_objects(articles, *_list_prefetches())
 
 
+# What other articles' links show of an article or find it by, besides its
+# tags and whether it is published: see `Article.changes_links`.
+LINKED_FIELDS = ("title", "slug", "number", "published_at")
+_LINKS_READ = frozenset(("status", *LINKED_FIELDS))
+# Compares unequal to anything: what an article looked like before is not known.
+_UNKNOWN = object()
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """Articles a reader may see: published, and not scheduled for later."""
@@ -267,6 +275,31 @@ class Article(models.Model):
     def get_absolute_url(self):
         return reverse("article", kwargs={"number": self.number, "slug": self.slug})
 
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        article = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        if not _LINKS_READ.issubset(field_names):
+            article._linked_as = _UNKNOWN  # not loaded, and not read for every list
+        else:
+            article._linked_as = article._as_linked()
+        return article
+
+    def _as_linked(self) -> tuple | None:
+        """How other articles' links see this one; None if they cannot show it."""
+        if self.status != self.Status.PUBLISHED:
+            return None
+        return tuple(getattr(self, name) for name in LINKED_FIELDS)
+
+    @property
+    def changes_links(self) -> bool:
+        """Whether saving it as it is now changes what other articles' links
+        show (related articles, previous and next): it appears or disappears
+        for readers, moves in time, or changes its title or address. Bodies,
+        excerpts and sources do not. Scheduled articles count as published;
+        an article built in Python and never saved was not shown anywhere."""
+        before = getattr(self, "_linked_as", None if self._state.adding else _UNKNOWN)
+        return before != self._as_linked()
+
     @property
     def is_published(self) -> bool:
         """Whether readers may see it now: what `ArticleQuerySet.published()` selects."""
@@ -281,6 +314,8 @@ class Article(models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             search.index_articles([self.pk])
+        # Saved: later saves compare with what the database now holds.
+        self._linked_as = self._as_linked()
 
     @property
     def lead_figure(self) -> "Figure | None":

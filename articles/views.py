@@ -18,7 +18,13 @@ from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
 from . import search
-from .caching import content_version, remember_for, taxonomy_version
+from .caching import (
+    content_version,
+    links_seconds,
+    links_version,
+    remember_for,
+    taxonomy_version,
+)
 from .models import (
     Article,
     Author,
@@ -346,14 +352,23 @@ class ArticleDetailView(DetailView):
             f"newsroom:article:{article.pk}:{article.modified_at.timestamp():.6f}:"
             f"{taxonomy_version()}:{self.request.scheme}://{self.request.get_host()}"
         )
-        links_key = f"newsroom:article-links:{article.pk}"
         return super().get_context_data(
             article_part=remember_for(
                 part_key, lambda: self.render_part(article), settings.ARTICLE_CACHE_SECONDS
             ),
-            **remember_for(links_key, lambda: self.links(article), settings.LINKS_CACHE_SECONDS),
+            **self.kept_links(article),
             **kwargs,
         )
+
+    def kept_links(self, article: Article) -> dict:
+        """The links around the article, kept per links version (caching.py)."""
+        key = f"newsroom:article-links:{article.pk}:{links_version()}"
+        links = cache.get(key) if settings.LINKS_CACHE_SECONDS > 0 else None
+        if links is None:
+            links = self.links(article)
+            if seconds := links_seconds():
+                cache.set(key, links, seconds)
+        return links
 
     def render_part(self, article: Article) -> ArticlePart:
         prefetch_related_objects(

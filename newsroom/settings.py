@@ -320,12 +320,15 @@ TAGGIT_CASE_INSENSITIVE = True
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_MAX_AGE = int(os.environ.get("PAGE_MAX_AGE", "300"))
 # An article's own part of its page, kept until the article or a tag, section
-# or author changes; its related articles and neighbours, kept this long.
+# or author changes.
 ARTICLE_CACHE_SECONDS = int(os.environ.get("ARTICLE_CACHE_SECONDS", str(7 * 24 * 3600)))
-LINKS_CACHE_SECONDS = int(os.environ.get("LINKS_CACHE_SECONDS", "600"))
-# An article's whole page, kept until the article or a tag, section or author
-# changes, for this long and never longer than its links (articles.caching).
-ARTICLE_PAGE_CACHE_SECONDS = int(os.environ.get("ARTICLE_PAGE_CACHE_SECONDS", "600"))
+# Its related articles and neighbours, kept until an article appears,
+# disappears, moves in time or changes its title, address or tags, and never
+# past the next scheduled article's going live.
+LINKS_CACHE_SECONDS = int(os.environ.get("LINKS_CACHE_SECONDS", str(24 * 3600)))
+# An article's whole page, kept until the article, its taxonomy or its links
+# change, for this long and never longer than its links (articles.caching).
+ARTICLE_PAGE_CACHE_SECONDS = int(os.environ.get("ARTICLE_PAGE_CACHE_SECONDS", str(24 * 3600)))
 
 # Seed import.
 NEWSROOM_ARTICLE_NUMBER_PATTERN = os.environ.get(

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.admin import mark_edited
 from articles.importer import import_seeds
 from articles.models import Article
 
@@ -294,9 +295,11 @@ def test_article_page_query_count_is_fixed(client, django_assert_num_queries):
     large = factories.article(
         tags=[f"標籤{n}" for n in range(10)], figures=12, authors=["甲", "乙"]
     )
-    for n in range(5):
-        factories.article(tags=["普京", f"標籤{n}"])
+    others = [factories.article(tags=["普京", f"標籤{n}"]) for n in range(5)]
     client.get("/")  # the navigation's sections are built once and cached
+    # So is when the next scheduled article goes live, once per links version.
+    with django_assert_num_queries(11):
+        html_of(client.get(others[0].get_absolute_url()))
     for article in (small, large):
         # the kept page's check (articles.caching.ArticlePages), article,
         # bylines, tags, figures, videos, related (candidates, then their
@@ -538,20 +541,115 @@ def test_after_an_edit_elsewhere_an_article_page_is_rebuilt_with_one_query(
 ):
     article = factories.article(tags=["普京"], figures=3)
     factories.article(tags=["普京"])
+    other = factories.article(title="別處的修改", figures=1)
     html_of(client.get(article.get_absolute_url()))
-    other = factories.article(title="別處的修改")
+    other.body += "\n\n更正：日期有誤。"
     with django_capture_on_commit_callbacks(execute=True):
-        other.save()  # retires every cached page
+        other.save()  # retires every cached page, but no article's links
     with django_assert_num_queries(1):
         html = html_of(client.get(article.get_absolute_url()))
     assert html.count('<figure class="figure">') == 3 and "相關文章" in html
+    caption = other.figures.get()
+    caption.caption = "更正的圖片說明"
+    with django_capture_on_commit_callbacks(execute=True):
+        caption.save()
+    with django_assert_num_queries(1):
+        assert html_of(client.get(article.get_absolute_url())) == html
 
 
 def _edit_elsewhere(django_capture_on_commit_callbacks):
-    """Save another article: every page kept under the content version retires."""
-    other = factories.article(title="別處的修改")
+    """Correct another article's body: every page kept under the content
+    version retires; no article's links change (it is a draft, and a body is
+    not shown in links), so kept article pages stay."""
+    other = factories.article(title="別處的修改", status=Article.Status.DRAFT)
+    other.body = "更正後的內文。"
     with django_capture_on_commit_callbacks(execute=True):
         other.save()
+
+
+def _render(client, article) -> str:
+    return html_of(client.get(article.get_absolute_url()))
+
+
+def test_links_show_a_change_elsewhere_at_once(client, django_capture_on_commit_callbacks):
+    from articles.models import TaggedArticle
+
+    article = factories.article(tags=["普京"], day=dt.date(2021, 12, 7))
+    older = factories.article(title="前一天", day=dt.date(2021, 12, 6))
+    untagged = factories.article(title="後來加上標籤", day=dt.date(2021, 1, 1))
+    assert "前一天" in _render(client, article)
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = factories.article(title="後一天", tags=["普京"], day=dt.date(2021, 12, 8))
+    html = _render(client, article)
+    assert 'rel="next"' in html and "後一天" in html  # a neighbour and related
+    older.title = "前一天（改題）"
+    with django_capture_on_commit_callbacks(execute=True):
+        older.save()
+    assert "前一天（改題）" in _render(client, article)
+    with django_capture_on_commit_callbacks(execute=True):
+        TaggedArticle.objects.create(
+            content_object=untagged, tag=newer.tagged_items.get().tag, position=1
+        )
+    assert "後來加上標籤" in _render(client, article)
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_edited(Article.objects.filter(pk=newer.pk), status=Article.Status.HIDDEN)
+    assert "後一天" not in _render(client, article)
+
+
+def test_what_changes_links(django_assert_num_queries):
+    article = factories.article()
+    loaded = Article.objects.get(pk=article.pk)
+    assert not loaded.changes_links
+    loaded.body = "改寫的內文。"
+    loaded.original_url = "https://example.com/"
+    assert not loaded.changes_links
+    for name, value in [
+        ("title", "新標題"),
+        ("slug", "new"),
+        ("number", 99_999),
+        ("published_at", timezone.now()),
+        ("status", Article.Status.HIDDEN),
+    ]:
+        changed = Article.objects.get(pk=article.pk)
+        setattr(changed, name, value)
+        assert changed.changes_links, name
+    draft = Article(title="草稿", body="。", status=Article.Status.DRAFT)
+    assert not draft.changes_links  # never shown, and still not
+    draft.status = Article.Status.PUBLISHED
+    assert draft.changes_links
+    hidden = Article.objects.get(pk=article.pk)
+    hidden.status = Article.Status.HIDDEN
+    hidden.save()
+    hidden.title = "隱藏時改題"
+    assert not hidden.changes_links  # hidden before and after: in no links
+    # Lists load articles without these columns, and are not made to read them.
+    with django_assert_num_queries(1):
+        partial = Article.objects.only("body").get(pk=article.pk)
+    assert partial.changes_links  # not known, so it counts
+
+
+def test_links_are_kept_no_longer_than_until_the_next_scheduled_article(
+    settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from articles.caching import ArticlePages, links_seconds
+
+    settings.LINKS_CACHE_SECONDS = 3600
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 1800
+    factories.article()
+    assert links_seconds() == 3600 and ArticlePages.seconds() == 1800
+    soon = timezone.now() + dt.timedelta(seconds=500)
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.article(published_at=soon)
+        factories.article(published_at=soon + dt.timedelta(seconds=500))
+        draft = factories.article(status=Article.Status.DRAFT, published_at=soon)
+    assert 490 <= links_seconds() <= 500
+    with django_assert_num_queries(0):  # the moment is kept with the links
+        assert 490 <= ArticlePages.seconds() <= 500
+    draft.status = Article.Status.PUBLISHED
+    draft.published_at = timezone.now() + dt.timedelta(seconds=100)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.save()  # scheduled sooner
+    assert 90 <= links_seconds() <= 100
 
 
 def test_after_an_edit_elsewhere_a_kept_article_page_is_served_as_it_was(
