@@ -107,13 +107,33 @@ def fold(text: str) -> str:
     return text.translate(_fold_table()).lower()
 
 
-def fold_aligned(text: str) -> str:
-    """`fold`, guaranteed one character for one, so positions carry back to `text`."""
-    folded = fold(text)
-    if len(folded) == len(text):
-        return folded
-    # A few letters lower-case to two characters (İ → i̇); leave those as they are.
-    return "".join(c if len(f := fold(c)) != 1 else f for c in text)
+@functools.cache
+def _spellings() -> dict[str, str]:
+    """For each folded character, every character that folds to it, itself
+    included (后 → 后後, k → kKＫＫ), where there is more than one. Asked of
+    the fold table and of every letter of the Basic Multilingual Plane that
+    lower-cases to another (a few ms, once per process)."""
+    table = _fold_table()
+    changing = {chr(code) for code, target in table.items() if target not in (code, chr(code))}
+    changing.update(c for c in map(chr, range(0xD800)) if c.lower() != c)
+    changing.update(c for c in map(chr, range(0xE000, 0x10000)) if c.lower() != c)
+    found: dict[str, str] = {}
+    for character in sorted(changing):
+        folded = fold(character)
+        if len(folded) == 1 and folded != character:
+            found[folded] = found.get(folded, folded) + character
+    return found
+
+
+def any_spelling(word: str) -> str:
+    """A regular expression that finds a folded word in text as it was written
+    (any text whose `fold` is `word`), so the text need not be folded first:
+    乌克兰 finds 烏克蘭, putin finds Putin and ＰＵＴＩＮ."""
+    spellings = _spellings()
+    return "".join(
+        f"[{re.escape(spellings[character])}]" if character in spellings else re.escape(character)
+        for character in word
+    )
 
 
 # -- Pieces -------------------------------------------------------------------

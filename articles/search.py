@@ -55,7 +55,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from . import markup
-from .pieces import CJK, CJK_CHARACTER, MAX_WORD, TOKEN, document, fold, fold_aligned
+from .pieces import CJK, CJK_CHARACTER, MAX_WORD, TOKEN, any_spelling, document, fold
 
 # What a query may cost: the first MAX_QUERY characters, at most MAX_TERMS terms.
 MAX_QUERY = 200
@@ -86,14 +86,16 @@ class Query:
 
     @functools.cached_property
     def pattern(self) -> re.Pattern:
-        """Finds `words` in folded text; other words only where they stand alone."""
+        """Finds `words` in text as written, in any spelling that folds to them
+        (Traditional or Simplified, any case or width); words other than CJK
+        runs only where they stand alone."""
         alternatives = []
         for word in sorted(self.words, key=len, reverse=True):
             if CJK_CHARACTER.match(word):
-                alternatives.append(re.escape(word))
+                alternatives.append(any_spelling(word))
             else:
                 edge = r"\d" if word.isdigit() else rf"[^\W\d_{CJK}]"
-                alternatives.append(rf"(?<!{edge}){re.escape(word)}(?!{edge})")
+                alternatives.append(rf"(?<!{edge}){any_spelling(word)}(?!{edge})")
         return re.compile("|".join(alternatives))
 
 
@@ -344,8 +346,7 @@ def highlight(text: str, query: Query, length: int = EXCERPT_LENGTH) -> SafeStri
     text = WHITESPACE.sub(" ", text).strip()
     if not query.words:
         return None
-    folded = fold_aligned(text)
-    first = query.pattern.search(folded)
+    first = query.pattern.search(text)
     if first is None:
         return None
     start = max(0, first.start() - length // 4)
@@ -353,7 +354,7 @@ def highlight(text: str, query: Query, length: int = EXCERPT_LENGTH) -> SafeStri
     start = max(0, min(start, end - length))
     parts = ["…"] if start else []
     position = start
-    for match in query.pattern.finditer(folded, start, end):
+    for match in query.pattern.finditer(text, start, end):
         parts.append(escape(text[position : match.start()]))
         parts.append(format_html("<mark>{}</mark>", text[match.start() : match.end()]))
         position = match.end()

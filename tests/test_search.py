@@ -1,6 +1,7 @@
 import datetime as dt
 import importlib
 import random
+import re
 
 import pytest
 from django.apps import apps as django_apps
@@ -120,6 +121,40 @@ def test_highlight_cuts_a_window_around_the_first_match():
     assert excerpt.startswith("…甲") and excerpt.endswith("乙…")
     assert "<mark>普京</mark>" in excerpt
     assert len(excerpt.replace("<mark>", "").replace("</mark>", "")) == 42
+
+
+def _spans_in_folded_text(text, query):
+    """Where the query's words stand, found the slow way: fold the text one
+    character for one, then look for the folded words."""
+    folded = "".join(f if len(f := fold(c)) == 1 else c for c in text)
+    alternatives = []
+    for word in sorted(query.words, key=len, reverse=True):
+        if pieces_module.CJK_CHARACTER.match(word):
+            alternatives.append(re.escape(word))
+        else:
+            edge = r"\d" if word.isdigit() else rf"[^\W\d_{pieces_module.CJK}]"
+            alternatives.append(rf"(?<!{edge}){re.escape(word)}(?!{edge})")
+    return [m.span() for m in re.finditer("|".join(alternatives), folded)]
+
+
+@pytest.mark.parametrize("text", ["普京", "乌克兰 危机", "putin 19", "後髮", "Ｃovid-１９ 香港"])
+def test_highlight_finds_the_words_wherever_folding_the_text_would(text):
+    # The excerpt is cut from text as written: each character of a query word
+    # stands for every character that folds to it, and finds what folding
+    # the whole text would find.
+    pool = list("普京烏乌克剋蘭兰危機机後后髮发香港 。，PpＰｕuUtTｔiInN19１９covidCOVID-ß")
+    randomly = random.Random(text)
+    query = parse_query(text)
+    for _ in range(300):
+        sample = "".join(randomly.choice(pool) for _ in range(randomly.randint(1, 40)))
+        assert [m.span() for m in query.pattern.finditer(sample)] == _spans_in_folded_text(
+            sample, query
+        ), sample
+
+
+def test_every_spelling_of_a_character_is_found():
+    assert highlight("頭髮和以後", parse_query("发 后")) == "頭<mark>髮</mark>和以<mark>後</mark>"
+    assert highlight("ＰＵＴＩＮ說", parse_query("putin")) == "<mark>ＰＵＴＩＮ</mark>說"
 
 
 def test_highlight_of_text_without_the_words_is_none():
