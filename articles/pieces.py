@@ -112,7 +112,7 @@ def _spellings() -> dict[str, str]:
     """For each folded character, every character that folds to it, itself
     included (后 → 后後, k → kKＫＫ), where there is more than one. Asked of
     the fold table and of every letter of the Basic Multilingual Plane that
-    lower-cases to another (a few ms, once per process)."""
+    lower-cases to another (~20 ms, once per process)."""
     table = _fold_table()
     changing = {chr(code) for code, target in table.items() if target not in (code, chr(code))}
     changing.update(c for c in map(chr, range(0xD800)) if c.lower() != c)
