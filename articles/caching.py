@@ -79,6 +79,12 @@ def links_version() -> int:
     return _version(LINKS_VERSION)
 
 
+def _versions(*keys: str) -> list[int]:
+    """Several versions, read from the cache in one round trip."""
+    found = cache.get_many(keys)
+    return [found.get(key) or _version(key) for key in keys]
+
+
 def content_changed(*, links: bool = True) -> None:
     """Retire every cached page. Called after any change readers can see.
 
@@ -114,8 +120,7 @@ def page_changed_on_commit(**_signal_arguments) -> None:
 def article_changed_on_commit(instance, **_signal_arguments) -> None:
     """Signal receiver for an article saved or deleted: its links retire only
     if readers' links could show the change (`Article.changes_links`)."""
-    links = getattr(instance, "changes_links", True)
-    transaction.on_commit(functools.partial(content_changed, links=links))
+    transaction.on_commit(functools.partial(content_changed, links=instance.changes_links))
 
 
 def taxonomy_changed_on_commit(**_signal_arguments) -> None:
@@ -198,14 +203,17 @@ def static_release() -> str:
     return getattr(staticfiles_storage, "manifest_hash", "")
 
 
-def remember_for(key: str, build: Callable, timeout: int):
-    """A value kept under `key` for `timeout` seconds (0: not kept)."""
-    if timeout <= 0:
+def remember_for(key: str, build: Callable, timeout: int | Callable[[], int]):
+    """A value kept under `key` for `timeout` seconds (0: not kept). A
+    callable `timeout` is asked only when the value has been built."""
+    if isinstance(timeout, int) and timeout <= 0:
         return build()
     value = cache.get(key)
     if value is None:
         value = build()
-        cache.set(key, value, timeout)
+        seconds = timeout() if callable(timeout) else timeout
+        if seconds > 0:
+            cache.set(key, value, seconds)
     return value
 
 
@@ -327,10 +335,9 @@ class ArticlePages:
         if row is None or row[1] != match[2]:
             return None
         # The change time as the database gives it: a string on SQLite.
-        versions = cache.get_many([TAXONOMY_VERSION, LINKS_VERSION])
+        taxonomy, links = _versions(TAXONOMY_VERSION, LINKS_VERSION)
         page = (
-            f"{row[2]}:{versions.get(TAXONOMY_VERSION) or taxonomy_version()}:"
-            f"{versions.get(LINKS_VERSION) or links_version()}:{static_release()}:"
+            f"{row[2]}:{taxonomy}:{links}:{static_release()}:"
             f"{request.scheme}://{request.get_host()}"
         )
         return f"newsroom:article-page:{row[0]}:{hashlib.sha256(page.encode()).hexdigest()}"

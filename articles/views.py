@@ -270,8 +270,6 @@ class SearchView(ArticleListView):
     def rows(self, queryset, start: int, stop: int) -> list[int]:
         # A page of ids first, then their articles: sorting whole rows would make
         # SQLite read past every match's body to the columns stored after it.
-        if not self.query:
-            return []
         return search.ranked_ids(queryset, self.query, start, stop)
 
     def shown(self, rows: list[int]) -> list[Article]:
@@ -357,19 +355,13 @@ class ArticleDetailView(DetailView):
             article_part=remember_for(
                 part_key, lambda: self.render_part(article), settings.ARTICLE_CACHE_SECONDS
             ),
-            **self.kept_links(article),
+            **remember_for(
+                f"newsroom:article-links:{article.pk}:{links_version()}",
+                lambda: self.links(article),
+                links_seconds,
+            ),
             **kwargs,
         )
-
-    def kept_links(self, article: Article) -> dict:
-        """The links around the article, kept per links version (caching.py)."""
-        key = f"newsroom:article-links:{article.pk}:{links_version()}"
-        links = cache.get(key) if settings.LINKS_CACHE_SECONDS > 0 else None
-        if links is None:
-            links = self.links(article)
-            if seconds := links_seconds():
-                cache.set(key, links, seconds)
-        return links
 
     def render_part(self, article: Article) -> ArticlePart:
         prefetch_related_objects(

@@ -7,9 +7,10 @@ Generates N archive-shaped seed files, then, in the same run:
    a no-op (each import in a fresh process, as `import_bench.py` does); then
    the time `index_articles` takes per article, on an emptied index;
 2. each query, on the indexed database, through `search()` (a page of 21 ids,
-   as the view fetches them: `search.ranked_ids`), through the view (`/search/?q=`, the whole page
-   with its excerpts, Django's test client; the home page, 20 cards without
-   search, is the yardstick for rendering) and through the baseline:
+   as the view fetches them: `search.ranked_ids`), through the view
+   (`/search/?q=`, the whole page with its excerpts, Django's test client; the
+   home page, 20 cards without search, is the yardstick for rendering) and
+   through the baseline:
    published articles whose title or body contains the query (`LIKE '%q%'`),
    a page of 21 in date order — what a site without a search index would run.
 
