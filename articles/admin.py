@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -125,35 +125,19 @@ class VideoInline(admin.TabularInline):
 class ArticlePreviewView(ArticleDetailView):
     """The article as readers will see it, whatever its status.
 
-    The reader's view builds the page; this one only finds the article by id,
-    drafts included, and skips the redirect to the public address.
+    The reader's view renders the page; this one finds the article by id,
+    drafts included, skips the redirect to the public address and keeps
+    nothing.
     """
 
     template_name = "admin/articles/article/preview.html"
 
-    def get_object(self, queryset=None):
-        return get_object_or_404(
-            Article.objects.select_related("section").prefetch_related(
-                "authors",
-                "tags",
-                models.Prefetch("bylines", Byline.objects.select_related("author")),
-                models.Prefetch("tagged_items", TaggedArticle.objects.select_related("tag")),
-                "figures",
-                "videos",
-            ),
-            pk=self.kwargs["pk"],
-        )
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        response = self.render_to_response(self.get_context_data(object=self.object))
+    def get(self, request, pk):
+        article = get_object_or_404(Article.objects.select_related("section"), pk=pk)
+        page = self.render_page(article)
+        response = HttpResponse(page.before + self.render_links(article) + page.after)
         response["X-Robots-Tag"] = "noindex"
         return response
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.setdefault("parts", self.object.body_parts())
-        return context
 
 
 @admin.register(Article)

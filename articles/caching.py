@@ -15,25 +15,29 @@ Four layers, each keyed so that it never needs to be found and deleted:
   (`ArticlePages`). An edit elsewhere retires the page under the content
   version but not this one, which the middleware serves after one query on the
   article's row.
-- **An article's own part.** The article as a page shows it (header, body with
-  its figures and videos, tags, sources, the head's metadata) is kept per
-  article change time and taxonomy version, for `ARTICLE_CACHE_SECONDS`, so that
-  the page is rebuilt from it when the kept page has expired.
-- **Links around an article** (related articles, previous and next) are kept
-  per *links version*, which moves only with what links show or are chosen
-  by: an article appearing, disappearing or moving in time, a title or
-  address, tags. Correcting a body, a caption or a byline leaves every
+- **An article's page, but for its links.** The page as rendered for the
+  article (head, header, body with its figures and videos, tags, sources, the
+  site's frame), with a place left for the links, is kept per article change
+  time, taxonomy version and release, for `ARTICLE_CACHE_SECONDS`. When the
+  kept page has expired or its links have changed, the article view puts it
+  together from this and the links, rendering nothing that is kept.
+- **Links around an article** (related articles, previous and next), as
+  HTML, are kept per *links version*, which moves only with what links show
+  or are chosen by: an article appearing, disappearing or moving in time, a
+  title or address, tags. Correcting a body, a caption or a byline leaves every
   article's links, and so every kept article page, as they are. One thing
   changes links without any write: a scheduled article going live. Links, and
   the pages that show them, are kept for `LINKS_CACHE_SECONDS` and never past
   the moment the next scheduled article does (`links_seconds`).
 """
 
+import datetime as dt
 import functools
 import hashlib
 import re
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -79,7 +83,7 @@ def links_version() -> int:
     return _version(LINKS_VERSION)
 
 
-def _versions(*keys: str) -> list[int]:
+def versions(*keys: str) -> list[int]:
     """Several versions, read from the cache in one round trip."""
     found = cache.get_many(keys)
     return [found.get(key) or _version(key) for key in keys]
@@ -311,9 +315,6 @@ class ArticlePages:
 
     path = re.compile(r"/article/([1-9]\d{0,17})/([^/]+)/\Z")  # canonical: no leading 0
 
-    def __init__(self):
-        self.sql = self.query()
-
     @staticmethod
     def enabled() -> bool:
         return min(settings.ARTICLE_PAGE_CACHE_SECONDS, settings.LINKS_CACHE_SECONDS) > 0
@@ -329,48 +330,91 @@ class ArticlePages:
         match = self.path.match(request.path_info)
         if match is None:
             return None
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, self.parameters(int(match[1])))
-            row = cursor.fetchone()
-        if row is None or row[1] != match[2]:
+        row = published_article(request, int(match[1]))
+        if row is None or row.slug != match[2]:
             return None
-        # The change time as the database gives it: a string on SQLite.
-        taxonomy, links = _versions(TAXONOMY_VERSION, LINKS_VERSION)
+        taxonomy, links = versions(TAXONOMY_VERSION, LINKS_VERSION)
         page = (
-            f"{row[2]}:{taxonomy}:{links}:{static_release()}:"
+            f"{row.modified_at.timestamp():.6f}:{taxonomy}:{links}:{static_release()}:"
             f"{request.scheme}://{request.get_host()}"
         )
-        return f"newsroom:article-page:{row[0]}:{hashlib.sha256(page.encode()).hexdigest()}"
+        return f"newsroom:article-page:{row.id}:{hashlib.sha256(page.encode()).hexdigest()}"
 
-    @staticmethod
-    def parameters(number: int) -> list:
-        from django.utils import timezone
 
-        from .models import Article
+class ArticleRow(NamedTuple):
+    id: int
+    slug: str
+    modified_at: dt.datetime
 
-        return [
-            number,
-            Article.Status.PUBLISHED.value,
-            connection.ops.adapt_datetimefield_value(timezone.now()),
-        ]
 
-    @staticmethod
-    def query() -> str:
-        """The article's id, slug and change time, if readers may see it now
-        (`ArticleQuerySet.published`). Written out once rather than built by the
-        ORM for every request: building the query cost ten times running it."""
-        from .models import Article
+def published_article(request, number: int) -> ArticleRow | None:
+    """The id, slug and change time of the article numbered `number`, if
+    readers may see it now (`ArticleQuerySet.published`); None otherwise.
 
-        def column(name: str) -> str:
-            return connection.ops.quote_name(Article._meta.get_field(name).column)
+    One indexed query, no model, asked once per request: `ArticlePages`
+    validates a kept page with it, and the article view, when the page must
+    be put together, decides with it whether the address is the article's
+    own and whether the reader's copy is still good.
+    """
+    asked = getattr(request, "_newsroom_published_article", None)
+    if asked is not None and asked[0] == number:
+        return asked[1]
+    with connection.cursor() as cursor:
+        cursor.execute(_published_article_sql(connection.vendor), _parameters(number))
+        found = cursor.fetchone()
+    row = None
+    if found is not None:
+        pk, slug, modified_at = found
+        column = _modified_at_column()
+        for convert in _converters(column):
+            modified_at = convert(modified_at, column, connection)
+        row = ArticleRow(pk, slug, modified_at)
+    request._newsroom_published_article = (number, row)
+    return row
 
-        published_at = column("published_at")
-        return (
-            f"SELECT {column('id')}, {column('slug')}, {column('modified_at')} "
-            f"FROM {connection.ops.quote_name(Article._meta.db_table)} "
-            f"WHERE {column('number')} = %s AND {column('status')} = %s "
-            f"AND ({published_at} IS NULL OR {published_at} <= %s)"
-        )
+
+def _parameters(number: int) -> list:
+    from django.utils import timezone
+
+    from .models import Article
+
+    return [
+        number,
+        Article.Status.PUBLISHED.value,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+
+
+@functools.cache
+def _published_article_sql(vendor: str) -> str:
+    """Written out once rather than built by the ORM for every request:
+    building the query cost ten times running it. (Per database vendor, as
+    quoting differs.)"""
+    from .models import Article
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(Article._meta.get_field(name).column)
+
+    published_at = column("published_at")
+    return (
+        f"SELECT {column('id')}, {column('slug')}, {column('modified_at')} "
+        f"FROM {connection.ops.quote_name(Article._meta.db_table)} "
+        f"WHERE {column('number')} = %s AND {column('status')} = %s "
+        f"AND ({published_at} IS NULL OR {published_at} <= %s)"
+    )
+
+
+def _modified_at_column():
+    from .models import Article
+
+    field = Article._meta.get_field("modified_at")
+    return field.get_col(Article._meta.db_table)
+
+
+def _converters(column) -> list:
+    """What the ORM does to a column's value as the database gives it (the
+    change time is a string on SQLite)."""
+    return connection.ops.get_db_converters(column) + column.get_db_converters(connection)
 
 
 def _timestamp(http_date: str | None) -> int | None:

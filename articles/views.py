@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 
@@ -7,7 +8,7 @@ from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -15,15 +16,20 @@ from django.utils.cache import get_conditional_response
 from django.utils.encoding import uri_to_iri
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
-from django.views.generic import DetailView, ListView
+from django.views import View
+from django.views.generic import ListView
 
 from . import search
 from .caching import (
-    content_version,
+    CONTENT_VERSION,
+    LINKS_VERSION,
+    TAXONOMY_VERSION,
     links_seconds,
-    links_version,
+    published_article,
     remember_for,
+    static_release,
     taxonomy_version,
+    versions,
 )
 from .models import (
     Article,
@@ -298,72 +304,80 @@ class SearchView(ArticleListView):
 
 
 @dataclass(frozen=True)
-class ArticlePart:
-    """An article as its page shows it, rendered once and kept (see caching.py)."""
+class ArticlePage:
+    """An article's page as rendered once and kept (see caching.py), around
+    the place of the links to other articles, which are kept apart."""
 
-    head: str  # OpenGraph tags and JSON-LD
-    body: str  # the <article> element
-    has_videos: bool
-
-
-@dataclass(frozen=True)
-class Link:
-    title: str
-    url: str
-    published_at: dt.datetime | None
+    before: str
+    after: str
 
 
-class ArticleDetailView(DetailView):
+# Where the links go in a rendered article page: sanitised bodies carry no comments.
+LINKS_SLOT = "<!-- newsroom:links -->"
+# The largest article number a database row can hold (a 64-bit integer).
+MAX_NUMBER = 2**63 - 1
+
+
+class ArticleDetailView(View):
     """An article with its figures and videos in place, related articles and neighbours.
 
-    The article row decides whether the reader's copy is still good (ETag and
-    Last-Modified), so a conditional request costs one query. Anonymous readers
-    are mostly served the page as kept by `caching.ArticlePages` and never reach
-    the view; when it is rendered, the article's own part and the links around
-    it come from their caches when they can (`caching.py`).
+    The article's row (`caching.published_article`, one query, no model)
+    decides whether it may be shown, whether the address is its own and
+    whether the reader's copy is still good (ETag and Last-Modified), so a
+    conditional request costs one query. Anonymous readers are mostly served
+    the page as kept by `caching.ArticlePages` and never reach the view. Here
+    the page is put together from two kept strings, the article's page and
+    the links around it (`caching.py`), and the article is loaded only to
+    render one of them again.
     """
 
     template_name = "articles/article_detail.html"
     related_count = 5
 
-    def get_object(self, queryset=None):
-        return get_object_or_404(
-            Article.objects.published().select_related("section"), number=self.kwargs["number"]
-        )
-
-    def get(self, request, *args, **kwargs):
-        self.object = article = self.get_object()
-        if request.path != uri_to_iri(article.get_absolute_url()):
+    def get(self, request, number, slug=None):
+        number = int(number)
+        if number > MAX_NUMBER:
+            raise Http404("沒有這篇文章")
+        row = published_article(request, number)
+        if row is None:
+            raise Http404("沒有這篇文章")
+        url = reverse("article", kwargs={"number": number, "slug": row.slug})
+        if request.path != uri_to_iri(url):
             # Old links (lost slugs included) land on the canonical address.
-            return redirect(article, permanent=True)
-        etag = f'W/"{article.number}-{article.modified_at.timestamp():.6f}-{content_version()}"'
-        modified = int(article.modified_at.timestamp())
-        response = get_conditional_response(request, etag=etag, last_modified=modified)
+            return HttpResponsePermanentRedirect(url)
+        content, taxonomy, links = versions(CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
+        changed = row.modified_at.timestamp()
+        etag = f'W/"{number}-{changed:.6f}-{content}"'
+        response = get_conditional_response(request, etag=etag, last_modified=int(changed))
         if response is None:
-            response = self.render_to_response(self.get_context_data(object=article))
+
+            @functools.cache
+            def article() -> Article:
+                found = Article.objects.select_related("section").filter(pk=row.id).first()
+                if found is None:  # deleted since its row was read
+                    raise Http404("沒有這篇文章")
+                return found
+
+            # Editors (anyone with a session) see what is in the database now,
+            # as PageCacheMiddleware shows them.
+            editor = settings.SESSION_COOKIE_NAME in request.COOKIES
+            page = remember_for(
+                f"newsroom:article-page-part:{row.id}:{changed:.6f}:{taxonomy}:"
+                f"{static_release()}:{request.scheme}://{request.get_host()}",
+                lambda: self.render_page(article()),
+                0 if editor else settings.ARTICLE_CACHE_SECONDS,
+            )
+            around = remember_for(
+                f"newsroom:article-links-html:{row.id}:{links}",
+                lambda: self.render_links(article()),
+                0 if editor else links_seconds,
+            )
+            response = HttpResponse(page.before + around + page.after)
         response.headers.setdefault("ETag", etag)
-        response.headers.setdefault("Last-Modified", http_date(modified))
+        response.headers.setdefault("Last-Modified", http_date(int(changed)))
         return response
 
-    def get_context_data(self, **kwargs):
-        article = self.object
-        part_key = (
-            f"newsroom:article:{article.pk}:{article.modified_at.timestamp():.6f}:"
-            f"{taxonomy_version()}:{self.request.scheme}://{self.request.get_host()}"
-        )
-        return super().get_context_data(
-            article_part=remember_for(
-                part_key, lambda: self.render_part(article), settings.ARTICLE_CACHE_SECONDS
-            ),
-            **remember_for(
-                f"newsroom:article-links:{article.pk}:{links_version()}",
-                lambda: self.links(article),
-                links_seconds,
-            ),
-            **kwargs,
-        )
-
-    def render_part(self, article: Article) -> ArticlePart:
+    def render_page(self, article: Article) -> ArticlePage:
         prefetch_related_objects(
             [article],
             Prefetch("bylines", Byline.objects.select_related("author")),
@@ -377,24 +391,23 @@ class ArticleDetailView(DetailView):
             "parts": article.body_parts(),
             "tags": tags,
             "json_ld": json_ld(news_article(article, tags, self.request)),
+            "has_videos": bool(article.videos.all()),
+            "links": mark_safe(LINKS_SLOT),  # a constant
         }
-        return ArticlePart(
-            head=render_to_string("articles/_article_head.html", context, self.request),
-            body=render_to_string("articles/_article.html", context, self.request),
-            has_videos=bool(article.videos.all()),
+        html = render_to_string(self.template_name, context, self.request)
+        # The last one: only the template's own text follows the links.
+        before, _, after = html.rpartition(LINKS_SLOT)
+        return ArticlePage(before, after)
+
+    def render_links(self, article: Article) -> str:
+        return render_to_string(
+            "articles/_links.html",
+            {
+                "related": article.related(self.related_count),
+                "previous_article": article.neighbour(newer=False),
+                "next_article": article.neighbour(newer=True),
+            },
         )
-
-    def links(self, article: Article) -> dict:
-        def link(other: Article | None) -> Link | None:
-            if other is None:
-                return None
-            return Link(other.title, other.get_absolute_url(), other.published_at)
-
-        return {
-            "related": [link(other) for other in article.related(self.related_count)],
-            "previous_article": link(article.neighbour(newer=False)),
-            "next_article": link(article.neighbour(newer=True)),
-        }
 
 
 def news_article(article: Article, tags: list[Tag], request) -> dict:

@@ -6,15 +6,17 @@ off, persistent database connections):
 
 - the minimal view of bench/minimal_site.py: the baseline;
 - Newsroom, whose pages are loaded with wrk: an article page with nothing cached
-  (a different article on each request, every cache off); rebuilt from its own
-  part and its links (pages and kept article pages off, the other layers of
-  articles/caching.py on); with the page cache cold, as after an edit elsewhere
-  (pages retired, each article's kept page still good); and warm (one article,
-  cached); the home page and a tag page (cached); and searches, one connection
+  (a different article on each request, every cache off); put together from its
+  kept page but for its links, and its links (whole pages and kept article
+  pages off, the other layers of articles/caching.py on: what is served when a
+  kept article page has expired); with the page cache cold, as after an edit
+  elsewhere (pages retired, each article's kept page still good); and warm (one
+  article, cached); the home page and a tag page (cached); and searches, one connection
   at a time with the page cache off, so that each request is searched for.
 
 It prints requests/s and p50/p99 latency for each, and the ratio of requests/s to
-the baseline. Needs wrk (Debian package `wrk`).
+the baseline, which is measured first and again last (the machine's speed
+drifts over a run) and taken as the mean of the two. Needs wrk (Debian package `wrk`).
 
     .venv/bin/python bench/pages_bench.py [--articles 10000] [--seconds 10]
 """
@@ -176,7 +178,7 @@ def main() -> None:
         rebuilt = {"PAGE_CACHE_SECONDS": "0", "ARTICLE_PAGE_CACHE_SECONDS": "0"}
         with gunicorn("newsroom.wsgi", {**environment, **rebuilt}) as url:
             wrk(url, args.seconds, paths=articles[:300])
-            results["article, from its part"] = wrk(url, args.seconds, paths=articles[:300])
+            results["article, from kept parts"] = wrk(url, args.seconds, paths=articles[:300])
         # After an edit elsewhere every page is retired, but each article's
         # kept page is still good: the state this measures.
         with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
@@ -193,9 +195,17 @@ def main() -> None:
             results["article, page cache warm"] = wrk(url + article, args.seconds)
             results["home"] = wrk(url + "/", args.seconds)
             results["tag page"] = wrk(url + tag, args.seconds)
+        # The machine's speed drifts over a run: the baseline is measured at
+        # both ends, and ratios are to the mean of the two.
+        with gunicorn("bench.minimal_site:application", {}) as url:
+            wrk(url + "/", 2)
+            results["minimal view (at the end)"] = wrk(url + "/", args.seconds)
 
-    baseline = results["minimal view (baseline)"]["rps"]
+    baseline = (
+        results["minimal view (baseline)"]["rps"] + results["minimal view (at the end)"]["rps"]
+    ) / 2
     print(f"\n{args.articles:,} articles, gunicorn 2 sync workers, wrk -t1 -c4 (searches -c1)")
+    print(f"ratios are to the mean of the two minimal-view runs: {baseline:.0f} req/s")
     print(f"{'page':<26}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, result in results.items():
         print(

@@ -476,7 +476,8 @@ def test_conditional_get_skips_rendering(client, sample_article, django_assert_n
     from django.core.cache import cache
 
     cache.clear()  # not served from a cache: the date check itself answers
-    with django_assert_num_queries(2):  # the kept page's check, the article row
+    # The article's row, read once for the kept page's check and the date check.
+    with django_assert_num_queries(1):
         response = client.get(url, headers={"if-modified-since": last_modified})
     assert response.status_code == 304
     etag = client.get(url)["ETag"]  # cached again
@@ -563,6 +564,54 @@ def test_after_an_edit_elsewhere_an_article_page_is_rebuilt_with_one_query(
         caption.save()
     with django_assert_num_queries(1):
         assert html_of(client.get(article.get_absolute_url())) == html
+
+
+def test_without_kept_pages_an_article_page_is_put_together_with_one_query(
+    client, settings, django_assert_num_queries
+):
+    """With whole pages kept nowhere, the article's kept page and its links
+    are put together: the row decides, nothing is rendered."""
+    settings.PAGE_CACHE_SECONDS = 0
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 0
+    article = factories.article(tags=["普京"], figures=2, videos=["https://youtu.be/abcdefghijk"])
+    factories.article(title="相關的一篇", tags=["普京"], day=dt.date(2021, 12, 6))
+    first = client.get(article.get_absolute_url())
+    with django_assert_num_queries(1):
+        again = client.get(article.get_absolute_url())
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    html = html_of(again)
+    assert "newsroom:links" not in html
+    main = html.split("<main")[1].split("</main>")[0]
+    # The links stand after the article, inside the page's main part.
+    assert main.index("</article>") < main.index("相關的一篇") < main.index('rel="prev"')
+    assert html.count('<figure class="figure">') == 2 and "js/video" in html.split("</main>")[1]
+
+
+def test_when_links_change_only_the_links_are_rendered_again(
+    client, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    settings.ARTICLE_PAGE_CACHE_SECONDS = 0
+    article = factories.article(tags=["普京"], figures=2, authors=["甲", "乙"])
+    html = html_of(client.get(article.get_absolute_url()))
+    assert "後一天" not in html
+    with django_capture_on_commit_callbacks(execute=True):
+        # Its author, section and tag exist already: the taxonomy stays.
+        factories.article(title="後一天", tags=["普京"], authors=["甲"], day=dt.date(2021, 12, 8))
+    with CaptureQueriesContext(connection) as queries:
+        html = html_of(client.get(article.get_absolute_url()))
+    assert html.count("後一天") == 2  # related, and next
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    # The row, the article, the next scheduled article, and the links' own
+    # queries; not the figures, bylines or videos the article's page shows.
+    for table in ("articles_figure", "articles_byline", "articles_video"):
+        assert table not in read
+
+
+@pytest.mark.parametrize("number", ["9" * 12, "9" * 19, "1" + "0" * 30])
+def test_article_numbers_too_large_for_any_row_are_not_found(client, number):
+    assert client.get(f"/article/{number}/").status_code == 404
+    assert client.get(f"/article/{number}/x/").status_code == 404
 
 
 def _edit_elsewhere(django_capture_on_commit_callbacks):
