@@ -284,13 +284,12 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
 
 
 def _run(ids: QuerySet) -> list[int]:
-    """Run a SQLite query of article ids through the index of
-    migration 0011, so that SQLite starts from the search matches: with no
-    statistics, its planner would rather walk every published article in
-    list order and test each against them. The ORM cannot ask for an index,
-    so the hint goes into the SQL it wrote; should that SQL ever read
-    differently, the query runs without the hint, slower but with the same
-    results."""
+    """Run a SQLite query of article ids through the index of migration 0011,
+    so that SQLite starts from the search matches: with no statistics, its
+    planner would rather walk every published article in list order and test
+    each against them. The ORM cannot ask for an index, so the hint goes into
+    the SQL it wrote; should that SQL ever read differently, the query runs
+    without the hint, slower but with the same results."""
     connection = connections[ids.db]
     try:
         sql, params = ids.query.sql_with_params()

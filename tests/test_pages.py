@@ -608,6 +608,25 @@ def test_when_links_change_only_the_links_are_rendered_again(
         assert table not in read
 
 
+def test_the_article_row_follows_the_published_rule(rf):
+    """`published_article` writes the rule of `ArticleQuerySet.published` out
+    as SQL; the article view and the kept pages both rely on it."""
+    from articles.caching import published_article
+
+    now = timezone.now()
+    articles = [
+        factories.article(status=status, published_at=when)
+        for status in Article.Status.values
+        for when in (None, now - dt.timedelta(days=1), now + dt.timedelta(hours=1))
+    ]
+    for article in articles:
+        article.refresh_from_db()  # its figures and bylines moved its change time
+        row = published_article(rf.get("/"), article.number)
+        assert (row is not None) == Article.objects.published().filter(pk=article.pk).exists()
+        if row is not None:
+            assert row == (article.pk, article.slug, article.modified_at)
+
+
 @pytest.mark.parametrize("number", ["9" * 12, "9" * 19, "1" + "0" * 30])
 def test_article_numbers_too_large_for_any_row_are_not_found(client, number):
     assert client.get(f"/article/{number}/").status_code == 404
