@@ -71,10 +71,6 @@ def _move_on(key: str) -> None:
         cache.set(key, time.time_ns() // 1000, timeout=None)
 
 
-def content_version() -> int:
-    return _version(CONTENT_VERSION)
-
-
 def taxonomy_version() -> int:
     return _version(TAXONOMY_VERSION)
 
@@ -83,10 +79,29 @@ def links_version() -> int:
     return _version(LINKS_VERSION)
 
 
-def versions(*keys: str) -> list[int]:
-    """Several versions, read from the cache in one round trip."""
-    found = cache.get_many(keys)
-    return [found.get(key) or _version(key) for key in keys]
+class Versions(NamedTuple):
+    content: int
+    taxonomy: int
+    links: int
+
+
+def request_versions(request) -> Versions:
+    """The three versions as this request found them: read in one round trip
+    the first time it asks, then the same for the page cache, the kept
+    article pages and the article view, which all key by them."""
+    found = getattr(request, "_newsroom_versions", None)
+    if found is None:
+        keys = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
+        kept = cache.get_many(keys)
+        found = Versions(*(kept.get(key) or _version(key) for key in keys))
+        request._newsroom_versions = found
+    return found
+
+
+def for_readers(request) -> bool:
+    """Whether the request may be answered from what is kept: editors (anyone
+    with a session) always see what is in the database now."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 def content_changed(*, links: bool = True) -> None:
@@ -290,14 +305,14 @@ class PageCacheMiddleware:
 
     @staticmethod
     def key(request) -> str | None:
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if request.method not in ("GET", "HEAD") or not for_readers(request):
             return None
         # Pages carry absolute addresses (canonical link, feeds), so the scheme
         # and host are part of what makes a page.
         query = request.META.get("QUERY_STRING", "")
         address = f"{request.scheme}://{request.get_host()}{request.path_info}?{query}"
         digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
-        return f"newsroom:{content_version()}:page:{static_release()}:{digest}"
+        return f"newsroom:{request_versions(request).content}:page:{static_release()}:{digest}"
 
 
 class ArticlePages:
@@ -333,9 +348,10 @@ class ArticlePages:
         row = published_article(request, int(match[1]))
         if row is None or row.slug != match[2]:
             return None
-        taxonomy, links = versions(TAXONOMY_VERSION, LINKS_VERSION)
+        versions = request_versions(request)
         page = (
-            f"{row.modified_at.timestamp():.6f}:{taxonomy}:{links}:{static_release()}:"
+            f"{row.modified_at.timestamp():.6f}:{versions.taxonomy}:{versions.links}:"
+            f"{static_release()}:"
             f"{request.scheme}://{request.get_host()}"
         )
         return f"newsroom:article-page:{row.id}:{hashlib.sha256(page.encode()).hexdigest()}"
@@ -404,6 +420,7 @@ def _published_article_sql(vendor: str) -> str:
     )
 
 
+@functools.cache
 def _modified_at_column():
     from .models import Article
 

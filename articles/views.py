@@ -21,15 +21,13 @@ from django.views.generic import ListView
 
 from . import search
 from .caching import (
-    CONTENT_VERSION,
-    LINKS_VERSION,
-    TAXONOMY_VERSION,
+    for_readers,
     links_seconds,
     published_article,
     remember_for,
+    request_versions,
     static_release,
     taxonomy_version,
-    versions,
 )
 from .models import (
     Article,
@@ -345,9 +343,9 @@ class ArticleDetailView(View):
         if request.path != uri_to_iri(url):
             # Old links (lost slugs included) land on the canonical address.
             return HttpResponsePermanentRedirect(url)
-        content, taxonomy, links = versions(CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
+        versions = request_versions(request)
         changed = row.modified_at.timestamp()
-        etag = f'W/"{number}-{changed:.6f}-{content}"'
+        etag = f'W/"{number}-{changed:.6f}-{versions.content}"'
         response = get_conditional_response(request, etag=etag, last_modified=int(changed))
         if response is None:
 
@@ -358,19 +356,17 @@ class ArticleDetailView(View):
                     raise Http404("沒有這篇文章")
                 return found
 
-            # Editors (anyone with a session) see what is in the database now,
-            # as PageCacheMiddleware shows them.
-            editor = settings.SESSION_COOKIE_NAME in request.COOKIES
+            readers = for_readers(request)
             page = remember_for(
-                f"newsroom:article-page-part:{row.id}:{changed:.6f}:{taxonomy}:"
+                f"newsroom:article-page-part:{row.id}:{changed:.6f}:{versions.taxonomy}:"
                 f"{static_release()}:{request.scheme}://{request.get_host()}",
                 lambda: self.render_page(article()),
-                0 if editor else settings.ARTICLE_CACHE_SECONDS,
+                settings.ARTICLE_CACHE_SECONDS if readers else 0,
             )
             around = remember_for(
-                f"newsroom:article-links-html:{row.id}:{links}",
+                f"newsroom:article-links-html:{row.id}:{versions.links}",
                 lambda: self.render_links(article()),
-                0 if editor else links_seconds,
+                links_seconds if readers else 0,
             )
             response = HttpResponse(page.before + around + page.after)
         response.headers.setdefault("ETag", etag)

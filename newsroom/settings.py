@@ -319,8 +319,8 @@ TAGGIT_CASE_INSENSITIVE = True
 # content changes), and how long browsers and proxies may keep it.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_MAX_AGE = int(os.environ.get("PAGE_MAX_AGE", "300"))
-# An article's own part of its page, kept until the article or a tag, section
-# or author changes.
+# An article's page but for its links, kept until the article or a tag,
+# section or author changes; the article view puts it together with the links.
 ARTICLE_CACHE_SECONDS = int(os.environ.get("ARTICLE_CACHE_SECONDS", str(7 * 24 * 3600)))
 # Its related articles and neighbours, kept until an article appears,
 # disappears, moves in time or changes its title, address or tags, and never
