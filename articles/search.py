@@ -149,14 +149,19 @@ def _tsquery(query: Query) -> str:
 # -- Finding articles ----------------------------------------------------------
 
 
-def _fts5_match(connection, expression: str) -> RawSQL:
-    """The ids of the SQLite documents matching an FTS5 expression."""
+def _fts5_select(connection) -> str:
+    """SQL for the ids of the SQLite documents matching an FTS5 expression (one parameter)."""
     from .models import SearchDocument
 
     quote = connection.ops.quote_name
     table = quote(SearchDocument._meta.db_table)
     key = quote(SearchDocument._meta.pk.column)
-    return RawSQL(f"SELECT {key} FROM {table} WHERE {table} MATCH %s", [expression])
+    return f"SELECT {key} FROM {table} WHERE {table} MATCH %s"
+
+
+def _fts5_match(connection, expression: str) -> RawSQL:
+    """The ids of the SQLite documents matching an FTS5 expression."""
+    return RawSQL(_fts5_select(connection), [expression])
 
 
 def _matches(connection, query: Query) -> RawSQL:
@@ -241,12 +246,11 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     """The ids of `search_articles(queryset, text)` from `start` to `stop`.
 
     On SQLite, scoring and sorting every match costs in proportion to the
-    matches (9,683 of 10,000 articles hold 香), so the ranking is read in two
-    parts that meet where the score falls to nothing: first the articles with
-    a term in a title, tags or captions, scored and sorted (the index finds
-    them, and there are far fewer), then, only when those run out before
-    `stop`, the articles matched in the body alone, newest first. Both parts
-    read the articles through the index of migration 0011 (`_run`).
+    matches (9,683 of 10,000 articles hold 香), so the ranking is read as the
+    parts of it that no score crosses (`_sqlite_parts`), each sorted on its
+    own and the parts one after another in a single query that stops reading
+    them once the page is full: a first page of 香 scores the 642 articles
+    with 香 in the title, not the 9,683.
     """
     query = parse_query(text)
     if not query or start >= stop:
@@ -254,53 +258,90 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     connection = connections[queryset.db]
     if connection.vendor != "sqlite":
         return list(search_articles(queryset, text).values_list("pk", flat=True)[start:stop])
-    phrases = [_fts5_phrase(term) for term in query.terms]
-    in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({' OR '.join(phrases)})"
-    # A term in a short field, and every term somewhere.
-    headed = (
-        " AND ".join([f"({in_short_fields})", *phrases]) if len(phrases) > 1 else in_short_fields
-    )
-    scored = (
-        queryset.filter(pk__in=_fts5_match(connection, headed))
-        .annotate(search_score=_score(connection, query))
-        .order_by(F("search_score").desc(), *NEWEST_FIRST)
-        .values_list("pk", flat=True)
-    )
-    ids = _run(scored[start:stop])
-    if len(ids) == stop - start:
-        return ids
-    if start and not ids:
-        # A page past the scored articles: where they end is not known, so
-        # the whole ranking is read, as it would be without the two parts.
-        return _run(search_articles(queryset, text).values_list("pk", flat=True)[start:stop])
-    # The scored articles end on this page: the rest comes from the body matches.
-    body_only = (
-        queryset.filter(pk__in=_matches(connection, query))
-        .exclude(pk__in=_fts5_match(connection, in_short_fields))
-        .order_by(*NEWEST_FIRST)
-        .values_list("pk", flat=True)
-    )
-    return ids + _run(body_only[: stop - start - len(ids)])
-
-
-def _run(ids: QuerySet) -> list[int]:
-    """Run a SQLite query of article ids through the index of migration 0011,
-    so that SQLite starts from the search matches: with no statistics, its
-    planner would rather walk every published article in list order and test
-    each against them. The ORM cannot ask for an index, so the hint goes into
-    the SQL it wrote; should that SQL ever read differently, the query runs
-    without the hint, slower but with the same results."""
-    connection = connections[ids.db]
+    # The queryset's articles found by an FTS5 expression, written once with
+    # a stand-in parameter that each part replaces with its own expression.
+    slot = object()
     try:
-        sql, params = ids.query.sql_with_params()
+        sql, params = (
+            queryset.filter(pk__in=_fts5_match(connection, slot))
+            .order_by()
+            .values_list("pk")
+            .query.sql_with_params()
+        )
     except EmptyResultSet:
         return []
-    table = connection.ops.quote_name(ids.model._meta.db_table)
-    index = connection.ops.quote_name(SEARCH_ROWS_INDEX)
-    sql = sql.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {index} ", 1)
+    quote = connection.ops.quote_name
+    meta = queryset.model._meta
+    table = quote(meta.db_table)
+    # Each match is looked up in the index of migration 0011: with no
+    # statistics, SQLite's planner would rather walk every published article
+    # in list order and test each against the matches. The ORM cannot ask for
+    # an index, so the hint goes into the SQL it wrote; should that SQL ever
+    # read differently, the query runs without it, slower, same results.
+    sql = sql.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {quote(SEARCH_ROWS_INDEX)} ", 1)
+    key = f"{table}.{quote(meta.pk.column)}"
+    newest_first = ", ".join(
+        f"{table}.{quote(meta.get_field(name).column)} DESC{nulls}"
+        for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
+    )
+    in_field = f"{key} IN ({_fts5_select(connection)})"
+    parts, parts_params = [], []
+    for expression, points in _sqlite_parts(query):
+        score = " + ".join(f"CASE WHEN {in_field} THEN {weight} ELSE 0 END" for _, weight in points)
+        order = f"({score}) DESC, {newest_first}" if points else newest_first
+        # A part sorted and cut on its own: no page needs more than `stop` of its rows.
+        parts.append(f"SELECT * FROM ({sql} ORDER BY {order} LIMIT %s)")
+        parts_params += [expression if param is slot else param for param in params]
+        parts_params += [*(field for field, _ in points), stop]
+    # SQLite returns the parts of a UNION ALL one after another and stops
+    # reading them once the LIMIT has its rows (the tests hold it to the one
+    # ranking on every page).
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            " UNION ALL ".join(parts) + " LIMIT %s OFFSET %s",
+            [*parts_params, stop - start, start],
+        )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _sqlite_parts(query: Query) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The parts of a ranking that no score crosses, highest first: for each,
+    the FTS5 expression finding its articles and the field expressions whose
+    points still order them (see FIELD_WEIGHTS), each with its points.
+
+    A query of one term splits by field, since a title (4) outweighs tags and
+    captions together (3): the articles with the term in the title (4 to 7
+    points), in the tags but not the title (2 or 3), in captions alone (1), in
+    the body alone (0). With more terms, points in one term's title can be
+    outweighed by others' tags and captions, so the parts are the articles
+    with a term in any short field, scored, and those matched in the body
+    alone.
+    """
+    phrases = [_fts5_phrase(term) for term in query.terms]
+    if len(phrases) == 1:
+        (phrase,) = phrases
+        tags, captions = (
+            (f"{{{field}}} : {phrase}", FIELD_WEIGHTS[field]) for field in ("tags", "captions")
+        )
+        return [
+            (f"{{title}} : {phrase}", [tags, captions]),
+            (f"{{tags}} : {phrase} NOT {{title}} : {phrase}", [captions]),
+            (f"{{captions}} : {phrase} NOT {{title tags}} : {phrase}", []),
+            (f"{phrase} NOT {{title tags captions}} : {phrase}", []),
+        ]
+    every_term = " AND ".join(phrases)
+    in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({' OR '.join(phrases)})"
+    return [
+        (
+            f"({in_short_fields}) AND {every_term}",
+            [
+                (f"{{{field}}} : {phrase}", weight)
+                for phrase in phrases
+                for field, weight in FIELD_WEIGHTS.items()
+            ],
+        ),
+        (f"({every_term}) NOT {in_short_fields}", []),
+    ]
 
 
 # -- Keeping the index in step ---------------------------------------------------
@@ -423,7 +464,7 @@ def _captions(articles: list) -> dict[int, str]:
 
     found: dict[int, list[str]] = {}
     for article_id, caption, credit in (
-        Figure.objects.filter(article__in=articles)
+        Figure.objects.filter(article_id__in=[article.pk for article in articles])
         .order_by("article_id", "position", "id")
         .values_list("article_id", "caption", "credit")
     ):

@@ -43,6 +43,9 @@ from .models import (
 )
 
 PAGE_SIZE = 20
+# What a card shows of an article (templates/articles/_card.html) besides its
+# bylines and figures.
+CARD_FIELDS = ("number", "slug", "title", "section", "published_at", "modified_at", "excerpt")
 
 
 def card_key(article: Article, site_version: int) -> str:
@@ -277,15 +280,15 @@ class SearchView(ArticleListView):
         return search.ranked_ids(queryset, self.query, start, stop)
 
     def shown(self, rows: list[int]) -> list[Article]:
-        # The excerpt around a match comes from the body (or else from a
-        # caption). The ids are of published articles already; filtering on
+        # The cards' fields, and the body: the excerpt around a match comes
+        # from it (or else from a caption). The ids are of published articles already; filtering on
         # publication again would make SQLite walk its list index rather than
         # look up the ids.
         found = (
-            Article.objects.for_cards()
+            Article.objects.select_related("section")
+            .only(*CARD_FIELDS, "body_html")
             .filter(pk__in=rows)
-            .defer(None)
-            .defer("body", "url", "source_path", "source_hash")
+            .order_by()
             .in_bulk()
         )
         articles = [found[pk] for pk in rows]

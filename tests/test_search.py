@@ -291,19 +291,30 @@ def test_ranked_ids_are_the_ranked_search_a_page_at_a_time():
 
 
 def test_ranked_ids_are_the_ranked_search_for_any_page_and_query():
-    """On SQLite the ranking is read in two parts (scored, then body-only
-    matches); wherever a page falls, it is the one ranking."""
+    """On SQLite the ranking is read in parts (for one term: title, tags,
+    captions alone, body alone; for more: scored, body alone); wherever a
+    page falls, it is the one ranking."""
     rng = random.Random(7)
     words = ["北約", "普京", "拜登", "香"]
 
     def some(most):
         return "、".join(rng.sample(words, rng.randint(0, most)))
 
+    # 北約 in every combination of title, tags and captions, twice.
+    for n in range(16):
+        mask = n % 8
+        make_article(
+            f"北約{n}" if mask & 4 else f"標題{n}",
+            "北約。",
+            tags=["北約"] if mask & 2 else ["其他"],
+            captions=["北約"] if mask & 1 else (),
+            days_ago=rng.choice([1, 2, 3]),
+        )
     for n in range(40):
         article = make_article(
             f"第{n}篇{some(1) if rng.random() < 0.3 else ''}",
             f"無關。{some(4)}。",
-            captions=[some(1)] if rng.random() < 0.3 else (),
+            captions=[some(1)] if rng.random() < 0.5 else (),
             tags=[word for word in [some(1)] if word],
             status="draft" if rng.random() < 0.1 else "published",
             days_ago=rng.choice([1, 2, 3, 5, 8]),  # ties, broken by number
@@ -315,6 +326,8 @@ def test_ranked_ids_are_the_ranked_search_for_any_page_and_query():
         ranking = published.search(text)
         scores = set(ranking.values_list("search_score", flat=True))
         assert 0 in scores and len(scores) > 1, text  # scored and body-only matches both
+        if text == "北約":  # every part of a one-term ranking, every score in each
+            assert scores == set(range(8))
         ranked = list(ranking.values_list("pk", flat=True))
         for size in (3, 7, 21):
             for start in range(0, len(ranked) + size, size):
@@ -325,20 +338,27 @@ def test_ranked_ids_are_the_ranked_search_for_any_page_and_query():
 def test_on_sqlite_a_ranked_search_reads_matches_through_their_own_index():
     make_article("普京", "普京與拜登。")
     make_article("拜登", "普京與拜登。")
-    with CaptureQueriesContext(connection) as queries:
-        assert len(search.ranked_ids(Article.objects.published(), "普京", 0, 21)) == 2
-    with connection.cursor() as cursor:
+    # One term: title, tags, captions alone, body alone; more: scored, body alone.
+    for text, parts in [("普京", 4), ("普京 拜登", 2)]:
+        with CaptureQueriesContext(connection) as queries:
+            assert len(search.ranked_ids(Article.objects.published(), text, 0, 21)) == 2
+        (query,) = queries.captured_queries
         if connection.vendor == "sqlite":
-            # The scored articles, then those matched in the body alone.
-            assert len(queries.captured_queries) == 2
-            for query in queries.captured_queries:
+            with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
                 plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-                # From the matches, each looked up in the index, not every article walked.
-                assert f"COVERING INDEX {search.SEARCH_ROWS_INDEX} (id=?" in plan
+            # Each part starts from its matches, each looked up in the index,
+            # rather than walking every article.
+            assert plan.count(f"COVERING INDEX {search.SEARCH_ROWS_INDEX} (id=?") == parts, plan
         else:
-            (query,) = queries.captured_queries
             assert "INDEXED BY" not in query["sql"]
+
+
+def test_a_title_outweighs_tags_and_captions_together():
+    # What lets SQLite read a one-term ranking field by field (search._sqlite_parts).
+    weights = search.FIELD_WEIGHTS
+    assert weights["title"] > weights["tags"] + weights["captions"]
+    assert weights["tags"] > weights["captions"] > 0
 
 
 def test_search_keeps_the_querysets_filters():
@@ -577,15 +597,12 @@ def test_search_page_queries_do_not_grow_with_results(client, django_assert_num_
     for n in range(count):
         make_article(f"北約{n}", "北約。", captions=["北約。美聯社"], tags=["北約", f"標籤{n}"])
     client.get("/search/")  # the navigation's sections are looked up once and cached
-    # On SQLite a page of ids that the scored articles do not fill takes two
-    # (search.ranked_ids).
-    ids = 2 if connection.vendor == "sqlite" else 1
     # ids, its articles, their bylines, their figures (every body matches: no captions)
-    with django_assert_num_queries(ids + 3):
+    with django_assert_num_queries(4):
         response = client.get("/search/", {"q": "北約"})
     assert response.content.decode().count('class="card"') == count
     # Another search finding them: their cards are kept.
-    with django_assert_num_queries(ids + 2):  # ids, articles, captions
+    with django_assert_num_queries(3):  # ids, articles, captions
         again = client.get("/search/", {"q": "美聯社"})
     assert again.content.decode().count('class="card"') == count
     assert again.content.decode().count("<mark>美聯社</mark>") == count  # from the captions
