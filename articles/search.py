@@ -67,6 +67,14 @@ EXCERPT_LENGTH = markup.EXCERPT_LENGTH
 MATCHES_FUNCTION = "articles_searchdocument_matches"
 # SQLite only (migration 0011): the index a ranked search reads its matches through.
 SEARCH_ROWS_INDEX = "articles_article_search_rows"
+# PostgreSQL only (migration 0012): the function that finds a term in one short field.
+FIELDS_FUNCTION = "articles_searchdocument_in_fields"
+# In a ranking's SQL (ranked_ids): the search document's alias, and the mark
+# where each part's source goes.
+DOCUMENT = "search_document"
+PART_MARK = "/* part */"
+# PostgreSQL only: the GIN indexes whose new entries wait in a pending list.
+PENDING_INDEXES = ("articles_searchdocument_vector", "articles_searchdocument_fields")
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -245,103 +253,189 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
 def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int]:
     """The ids of `search_articles(queryset, text)` from `start` to `stop`.
 
-    On SQLite, scoring and sorting every match costs in proportion to the
-    matches (9,683 of 10,000 articles hold 香), so the ranking is read as the
-    parts of it that no score crosses (`_sqlite_parts`), each sorted on its
-    own and the parts one after another in a single query that stops reading
-    them once the page is full: a first page of 香 scores the 642 articles
-    with 香 in the title, not the 9,683.
+    Scoring and sorting every match costs in proportion to the matches (9,683
+    of 10,000 articles hold 香), so the ranking is read as parts of it that no
+    score crosses (`_parts`), each sorted on its own, the parts one after
+    another in a single query (`UNION ALL`) that stops reading them once the
+    page is full: a first page of 香 scores the 642 articles with 香 in the
+    title, not the 9,683. Both databases return the parts of a `UNION ALL` in
+    order and read a later part only while the `LIMIT` still wants rows; the
+    tests hold the result to the one ranking on every page.
     """
+    from .models import SearchDocument
+
     query = parse_query(text)
     if not query or start >= stop:
         return []
     connection = connections[queryset.db]
-    if connection.vendor != "sqlite":
-        return list(search_articles(queryset, text).values_list("pk", flat=True)[start:stop])
-    # The queryset's articles found by an FTS5 expression, written once with
-    # a stand-in parameter that each part replaces with its own expression.
+    # The queryset's articles, with a stand-in for where they are found.
     slot = object()
+    source = RawSQL(f"SELECT %s {PART_MARK}", [slot])
     try:
         sql, params = (
-            queryset.filter(pk__in=_fts5_match(connection, slot))
-            .order_by()
-            .values_list("pk")
-            .query.sql_with_params()
+            queryset.filter(pk__in=source).order_by().values_list("pk").query.sql_with_params()
         )
     except EmptyResultSet:
         return []
     quote = connection.ops.quote_name
     meta = queryset.model._meta
     table = quote(meta.db_table)
-    # Each match is looked up in the index of migration 0011: with no
-    # statistics, SQLite's planner would rather walk every published article
-    # in list order and test each against the matches. The ORM cannot ask for
-    # an index, so the hint goes into the SQL it wrote; should that SQL ever
-    # read differently, the query runs without it, slower, same results.
-    sql = sql.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {quote(SEARCH_ROWS_INDEX)} ", 1)
     key = f"{table}.{quote(meta.pk.column)}"
+    if connection.vendor == "sqlite":
+        # Each match is looked up in the index of migration 0011: with no
+        # statistics, SQLite's planner would rather walk every published
+        # article in list order and test each against the matches. The ORM
+        # cannot ask for an index, so the hint goes into the SQL it wrote;
+        # should that SQL ever read differently, the query runs without it,
+        # slower, same results.
+        joined = f"INDEXED BY {quote(SEARCH_ROWS_INDEX)}"
+    else:
+        # The document's short fields, for the parts' conditions and points.
+        document_meta = SearchDocument._meta
+        joined = (
+            f"INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
+            f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {key}"
+        )
+    sql = sql.replace(f"FROM {table} ", f"FROM {table} {joined} ", 1)
     newest_first = ", ".join(
         f"{table}.{quote(meta.get_field(name).column)} DESC{nulls}"
         for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
     )
-    in_field = f"{key} IN ({_fts5_select(connection)})"
-    parts, parts_params = [], []
-    for expression, points in _sqlite_parts(query):
-        score = " + ".join(f"CASE WHEN {in_field} THEN {weight} ELSE 0 END" for _, weight in points)
-        order = f"({score}) DESC, {newest_first}" if points else newest_first
+    at = params.index(slot)
+    selects, all_params = [], []
+    for part in _parts(connection, query, key):
+        select = sql.replace(f"(SELECT %s {PART_MARK})", f"({part.source})", 1)
+        select_params = [*params[:at], *part.source_params, *params[at + 1 :]]
+        if part.condition:
+            select += f" AND {part.condition}"
+            select_params += part.condition_params
+        order = newest_first
+        if part.points:
+            score = " + ".join(
+                f"CASE WHEN {condition} THEN {weight} ELSE 0 END"
+                for condition, _, weight in part.points
+            )
+            order = f"({score}) DESC, {newest_first}"
+            select_params += [
+                param for _, condition_params, _ in part.points for param in condition_params
+            ]
         # A part sorted and cut on its own: no page needs more than `stop` of its rows.
-        parts.append(f"SELECT * FROM ({sql} ORDER BY {order} LIMIT %s)")
-        parts_params += [expression if param is slot else param for param in params]
-        parts_params += [*(field for field, _ in points), stop]
-    # SQLite returns the parts of a UNION ALL one after another and stops
-    # reading them once the LIMIT has its rows (the tests hold it to the one
-    # ranking on every page).
+        selects.append(f"SELECT * FROM ({select} ORDER BY {order} LIMIT %s) AS part{len(selects)}")
+        all_params += [*select_params, stop]
     with connection.cursor() as cursor:
         cursor.execute(
-            " UNION ALL ".join(parts) + " LIMIT %s OFFSET %s",
-            [*parts_params, stop - start, start],
+            " UNION ALL ".join(selects) + " LIMIT %s OFFSET %s", [*all_params, stop - start, start]
         )
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _sqlite_parts(query: Query) -> list[tuple[str, list[tuple[str, int]]]]:
-    """The parts of a ranking that no score crosses, highest first: for each,
-    the FTS5 expression finding its articles and the field expressions whose
-    points still order them (see FIELD_WEIGHTS), each with its points.
+@dataclass(frozen=True)
+class _Part:
+    """A part of a ranking (see `ranked_ids`): the SQL finding its documents'
+    ids, a condition its rows must meet besides, and the conditions whose
+    points still order them, each with its points."""
+
+    source: str
+    source_params: list
+    condition: str = ""
+    condition_params: list = ()
+    points: tuple[tuple[str, list, int], ...] = ()
+
+
+def _parts(connection, query: Query, key: str) -> list[_Part]:
+    """The parts of the ranking of `query` that no score crosses, highest first.
 
     A query of one term splits by field, since a title (4) outweighs tags and
     captions together (3): the articles with the term in the title (4 to 7
     points), in the tags but not the title (2 or 3), in captions alone (1), in
-    the body alone (0). With more terms, points in one term's title can be
-    outweighed by others' tags and captions, so the parts are the articles
-    with a term in any short field, scored, and those matched in the body
-    alone.
+    the body alone (0, nothing to score). With more terms, points in one
+    term's title can be outweighed by the others' tags and captions: on SQLite
+    the parts are the articles with a term in any short field, scored, and
+    those matched in the body alone; on PostgreSQL the ranking is one part.
     """
-    phrases = [_fts5_phrase(term) for term in query.terms]
-    if len(phrases) == 1:
-        (phrase,) = phrases
-        tags, captions = (
-            (f"{{{field}}} : {phrase}", FIELD_WEIGHTS[field]) for field in ("tags", "captions")
-        )
+    if connection.vendor == "sqlite":
+        match = _fts5_select(connection)
+        phrases = [_fts5_phrase(term) for term in query.terms]
+
+        def fts5(expression, points=()):
+            return _Part(
+                match,
+                [expression],
+                points=tuple((f"{key} IN ({match})", [where], weight) for where, weight in points),
+            )
+
+        if len(phrases) == 1:
+            (phrase,) = phrases
+            tags, captions = (
+                (f"{{{field}}} : {phrase}", FIELD_WEIGHTS[field]) for field in ("tags", "captions")
+            )
+            return [
+                fts5(f"{{title}} : {phrase}", [tags, captions]),
+                fts5(f"{{tags}} : {phrase} NOT {{title}} : {phrase}", [captions]),
+                fts5(f"{{captions}} : {phrase} NOT {{title tags}} : {phrase}"),
+                fts5(f"{phrase} NOT {{title tags captions}} : {phrase}"),
+            ]
+        every_term = " AND ".join(phrases)
+        in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({' OR '.join(phrases)})"
         return [
-            (f"{{title}} : {phrase}", [tags, captions]),
-            (f"{{tags}} : {phrase} NOT {{title}} : {phrase}", [captions]),
-            (f"{{captions}} : {phrase} NOT {{title tags}} : {phrase}", []),
-            (f"{phrase} NOT {{title tags captions}} : {phrase}", []),
+            fts5(
+                f"({in_short_fields}) AND {every_term}",
+                [
+                    (f"{{{field}}} : {phrase}", weight)
+                    for phrase in phrases
+                    for field, weight in FIELD_WEIGHTS.items()
+                ],
+            ),
+            fts5(f"({every_term}) NOT {in_short_fields}"),
         ]
-    every_term = " AND ".join(phrases)
-    in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({' OR '.join(phrases)})"
-    return [
-        (
-            f"({in_short_fields}) AND {every_term}",
-            [
-                (f"{{{field}}} : {phrase}", weight)
-                for phrase in phrases
-                for field, weight in FIELD_WEIGHTS.items()
-            ],
-        ),
-        (f"({every_term}) NOT {in_short_fields}", []),
-    ]
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        matches = _Part(
+            f"SELECT {quote(MATCHES_FUNCTION)}(%s::tsquery, %s::text[])",
+            [_tsquery(query), [_phrase(term) for term in query.terms if len(term) > 1]],
+        )
+
+        def holds(field, term):
+            return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", [_phrase(term)]
+
+        if len(query.terms) > 1:
+            return [
+                _Part(
+                    matches.source,
+                    matches.source_params,
+                    points=tuple(
+                        (*holds(field, term), weight)
+                        for term in query.terms
+                        for field, weight in FIELD_WEIGHTS.items()
+                    ),
+                )
+            ]
+        (term,) = query.terms
+
+        def part(field, outside, points=()):
+            # In `field` (found through migration 0012's index), in none of `outside`.
+            conditions = [holds(field, term), *(holds(other, term) for other in outside)]
+            return _Part(
+                f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)",
+                [" & ".join(f"'{field}:{piece}'" for piece in term)],
+                " AND ".join([conditions[0][0], *(f"NOT {sql}" for sql, _ in conditions[1:])]),
+                [param for _, params in conditions for param in params],
+                tuple((*holds(other, term), FIELD_WEIGHTS[other]) for other in points),
+            )
+
+        outside = [sql for sql, _ in (holds(field, term) for field in FIELD_WEIGHTS)]
+        return [
+            part("title", [], ["tags", "captions"]),
+            part("tags", ["title"], ["captions"]),
+            part("captions", ["title", "tags"]),
+            _Part(
+                matches.source,
+                matches.source_params,
+                " AND ".join(f"NOT {sql}" for sql in outside),
+                [_phrase(term)] * len(outside),
+            ),
+        ]
+    raise NotSupportedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")
 
 
 # -- Keeping the index in step ---------------------------------------------------
@@ -403,13 +497,13 @@ def index_articles(ids: Iterable[int], *, apps: Apps = global_apps) -> None:
 
 def finish_bulk_indexing() -> None:
     """After writing many documents: merge PostgreSQL's pending GIN entries into
-    the index (migration 0007 lets them pile up), so searches need not read them."""
+    the indexes (migrations 0007 and 0012 let them pile up), so searches need
+    not read them."""
     connection = connections["default"]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT gin_clean_pending_list(%s::regclass)", ["articles_searchdocument_vector"]
-            )
+            for index in PENDING_INDEXES:
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
 
 
 def rebuild_index(batch_size: int = 500) -> int:

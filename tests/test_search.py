@@ -352,6 +352,38 @@ def test_on_sqlite_a_ranked_search_reads_matches_through_their_own_index():
             assert plan.count(f"COVERING INDEX {search.SEARCH_ROWS_INDEX} (id=?") == parts, plan
         else:
             assert "INDEXED BY" not in query["sql"]
+            # One term: three parts found through migration 0012's index of
+            # the short fields, the body's through migration 0005's; more
+            # terms: one part.
+            assert query["sql"].count(search.FIELDS_FUNCTION) == (3 if parts == 4 else 0)
+            assert query["sql"].count(search.MATCHES_FUNCTION) == 1
+
+
+def test_the_index_finds_a_term_in_one_short_field():
+    """What the ranking's parts are found by: an FTS5 column filter on SQLite,
+    migration 0012's index of field-prefixed pieces on PostgreSQL."""
+    first = make_article("普京訪華", "無關。", tags=["外交"], captions=["普京抵達。美聯社"])
+    second = make_article("無關", "普京與拜登。", tags=["普京"])
+
+    def holding(field, cursor):
+        if connection.vendor == "sqlite":
+            cursor.execute(search._fts5_select(connection), [f'{{{field}}} : "普京"'])
+        else:
+            cursor.execute(f"SELECT {search.FIELDS_FUNCTION}(%s::tsquery)", [f"'{field}:普京'"])
+        return {pk for (pk,) in cursor.fetchall()}
+
+    with connection.cursor() as cursor:
+        assert holding("title", cursor) == holding("captions", cursor) == {first.pk}
+        assert holding("tags", cursor) == {second.pk}
+        if connection.vendor == "postgresql":
+            # Through the GIN index, inside the function where EXPLAIN cannot see.
+            scans = "SELECT pg_stat_get_xact_numscans('articles_searchdocument_fields'::regclass)"
+            cursor.execute("ANALYZE")
+            cursor.execute(scans)
+            before = cursor.fetchone()[0]
+            assert holding("tags", cursor) == {second.pk}
+            cursor.execute(scans)
+            assert cursor.fetchone()[0] == before + 1
 
 
 def test_a_title_outweighs_tags_and_captions_together():
@@ -423,12 +455,12 @@ def test_an_import_leaves_the_index_ready_for_searches(seeds_dir):
         else:
             # Migration 0007 lets new entries wait in the GIN pending list; the
             # importer merges them into the index before it returns.
-            cursor.execute(
-                "SELECT reloptions FROM pg_class WHERE relname = 'articles_searchdocument_vector'"
-            )
-            assert "gin_pending_list_limit=65536" in cursor.fetchone()[0]
-            cursor.execute("SELECT gin_clean_pending_list('articles_searchdocument_vector')")
-            assert cursor.fetchone()[0] == 0
+            # Migration 0012's index of the short fields likewise.
+            for index in search.PENDING_INDEXES:
+                cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [index])
+                assert "gin_pending_list_limit=65536" in cursor.fetchone()[0]
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+                assert cursor.fetchone()[0] == 0
     assert len(found("北約")) == 3
 
 
