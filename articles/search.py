@@ -308,7 +308,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         select_params = [*params[:at], *part.source_params, *params[at + 1 :]]
         if part.condition:
             select += f" AND {part.condition}"
-            select_params += part.condition_params
+            select_params += [*part.condition_params]
         order = newest_first
         if part.points:
             score = " + ".join(
@@ -336,10 +336,10 @@ class _Part:
     points still order them, each with its points."""
 
     source: str
-    source_params: list
+    source_params: tuple = ()
     condition: str = ""
-    condition_params: list = ()
-    points: tuple[tuple[str, list, int], ...] = ()
+    condition_params: tuple = ()
+    points: tuple[tuple[str, tuple, int], ...] = ()
 
 
 def _parts(connection, query: Query, key: str) -> list[_Part]:
@@ -360,8 +360,8 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
         def fts5(expression, points=()):
             return _Part(
                 match,
-                [expression],
-                points=tuple((f"{key} IN ({match})", [where], weight) for where, weight in points),
+                (expression,),
+                points=tuple((f"{key} IN ({match})", (where,), weight) for where, weight in points),
             )
 
         if len(phrases) == 1:
@@ -392,11 +392,11 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
         quote = connection.ops.quote_name
         matches = _Part(
             f"SELECT {quote(MATCHES_FUNCTION)}(%s::tsquery, %s::text[])",
-            [_tsquery(query), [_phrase(term) for term in query.terms if len(term) > 1]],
+            (_tsquery(query), [_phrase(term) for term in query.terms if len(term) > 1]),
         )
 
         def holds(field, term):
-            return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", [_phrase(term)]
+            return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
 
         if len(query.terms) > 1:
             return [
@@ -417,9 +417,9 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             conditions = [holds(field, term), *(holds(other, term) for other in outside)]
             return _Part(
                 f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)",
-                [" & ".join(f"'{field}:{piece}'" for piece in term)],
+                (" & ".join(f"'{field}:{piece}'" for piece in term),),
                 " AND ".join([conditions[0][0], *(f"NOT {sql}" for sql, _ in conditions[1:])]),
-                [param for _, params in conditions for param in params],
+                tuple(param for _, params in conditions for param in params),
                 tuple((*holds(other, term), FIELD_WEIGHTS[other]) for other in points),
             )
 
@@ -432,7 +432,7 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                 matches.source,
                 matches.source_params,
                 " AND ".join(f"NOT {sql}" for sql in outside),
-                [_phrase(term)] * len(outside),
+                (_phrase(term),) * len(outside),
             ),
         ]
     raise NotSupportedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")

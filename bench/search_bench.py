@@ -3,13 +3,14 @@
 Generates N archive-shaped seed files, then, in the same run:
 
 1. what indexing costs the import: the files are imported into two fresh
-   databases, once as usual and once with `search.index_articles` replaced by
-   a no-op (each import in a fresh process, as `import_bench.py` does); then
+   databases, once as usual and once writing no search documents (each import
+   in a fresh process, as `import_bench.py` does); then
    the time `index_articles` takes per article, on an emptied index;
 2. each query, on the indexed database, through `search()` (a page of 21 ids,
    as the view fetches them: `search.ranked_ids`), through the view
-   (`/search/?q=`, the whole page with its excerpts, Django's test client; the
-   home page, 20 cards without search, is the yardstick for rendering) and
+   (`/search/?q=`, the whole page with its excerpts, Django's test client,
+   the page cache off; the home page, 20 cards without search, is the
+   yardstick for rendering) and
    through the baseline:
    published articles whose title or body contains the query (`LIKE '%q%'`),
    a page of 21 in date order — what a site without a search index would run.
@@ -50,9 +51,13 @@ import json, sys, time
 import django
 django.setup()
 from django.core.management import call_command
-from articles import search
+from articles import importer, search
 from articles.importer import discover, iter_import
+from articles.models import SearchDocument
 if sys.argv[2] == "without":
+    # The importer writes the documents its workers cut; leave them unwritten.
+    write = importer._insert
+    importer._insert = lambda model, rows: None if model is SearchDocument else write(model, rows)
     search.index_articles = lambda ids, **options: None
 call_command("migrate", verbosity=0)
 files = discover([sys.argv[1]])
@@ -101,6 +106,9 @@ def main() -> None:
         os.environ["DEBUG"] = "false"  # no query log, as in production
         os.environ["ALLOWED_HOSTS"] = "testserver"
         os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
+        # No page cache: every request is searched for and its page rendered
+        # (the cards are kept as fragments, as in production).
+        os.environ["PAGE_CACHE_SECONDS"] = "0"
         import django
 
         django.setup()

@@ -221,7 +221,7 @@ WHITENOISE_MAX_AGE = 365 * 24 * 3600 if PRODUCTION else 0
 if os.environ.get("CACHE_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "newsroom.cache.RedisCache",
             "LOCATION": os.environ["CACHE_URL"],
             "KEY_PREFIX": "newsroom",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -230,7 +230,7 @@ if os.environ.get("CACHE_URL"):
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "newsroom.cache.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
