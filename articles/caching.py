@@ -310,7 +310,7 @@ class PageCacheMiddleware:
         # Pages carry absolute addresses (canonical link, feeds), so the scheme
         # and host are part of what makes a page.
         query = request.META.get("QUERY_STRING", "")
-        address = f"{request.scheme}://{request.get_host()}{request.path_info}?{query}"
+        address = f"{request_site(request)}{request.path_info}?{query}"
         digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
         return f"newsroom:{request_versions(request).content}:page:{static_release()}:{digest}"
 
@@ -351,10 +351,19 @@ class ArticlePages:
         versions = request_versions(request)
         page = (
             f"{row.modified_at.timestamp():.6f}:{versions.taxonomy}:{versions.links}:"
-            f"{static_release()}:"
-            f"{request.scheme}://{request.get_host()}"
+            f"{static_release()}:{request_site(request)}"
         )
         return f"newsroom:article-page:{row.id}:{hashlib.sha256(page.encode()).hexdigest()}"
+
+
+def request_site(request) -> str:
+    """The scheme and host a request was made to (`https://example.org`), the
+    host checked against ALLOWED_HOSTS once per request rather than by each
+    key that names it (pages carry absolute addresses)."""
+    site = getattr(request, "_newsroom_site", None)
+    if site is None:
+        site = request._newsroom_site = f"{request.scheme}://{request.get_host()}"
+    return site
 
 
 class ArticleRow(NamedTuple):

@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
-from django.utils.encoding import uri_to_iri
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views import View
@@ -21,10 +20,12 @@ from django.views.generic import ListView
 
 from . import search
 from .caching import (
+    ArticlePages,
     for_readers,
     links_seconds,
     published_article,
     remember_for,
+    request_site,
     request_versions,
     static_release,
     taxonomy_version,
@@ -342,10 +343,14 @@ class ArticleDetailView(View):
         row = published_article(request, number)
         if row is None:
             raise Http404("沒有這篇文章")
-        url = reverse("article", kwargs={"number": number, "slug": row.slug})
-        if request.path != uri_to_iri(url):
+        canonical = ArticlePages.path.match(request.path_info)
+        if canonical is None or canonical[2] != row.slug:
             # Old links (lost slugs included) land on the canonical address.
-            return HttpResponsePermanentRedirect(url)
+            # (Compared as the kept pages' check does: reversing the address
+            # for every request took longer than the rest of the check.)
+            return HttpResponsePermanentRedirect(
+                reverse("article", kwargs={"number": number, "slug": row.slug})
+            )
         versions = request_versions(request)
         changed = row.modified_at.timestamp()
         etag = f'W/"{number}-{changed:.6f}-{versions.content}"'
@@ -362,7 +367,7 @@ class ArticleDetailView(View):
             readers = for_readers(request)
             page = remember_for(
                 f"newsroom:article-page-part:{row.id}:{changed:.6f}:{versions.taxonomy}:"
-                f"{static_release()}:{request.scheme}://{request.get_host()}",
+                f"{static_release()}:{request_site(request)}",
                 lambda: self.render_page(article()),
                 settings.ARTICLE_CACHE_SECONDS if readers else 0,
             )
