@@ -390,10 +390,8 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
         ]
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
-        matches = _Part(
-            f"SELECT {quote(MATCHES_FUNCTION)}(%s::tsquery, %s::text[])",
-            (_tsquery(query), [_phrase(term) for term in query.terms if len(term) > 1]),
-        )
+        found = _matches(connection, query)
+        matches = _Part(found.sql, tuple(found.params))
 
         def holds(field, term):
             return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
@@ -412,28 +410,28 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             ]
         (term,) = query.terms
 
+        def none_of(fields):
+            held = [holds(field, term) for field in fields]
+            return [f"NOT {sql}" for sql, _ in held], tuple(p for _, params in held for p in params)
+
         def part(field, outside, points=()):
             # In `field` (found through migration 0012's index), in none of `outside`.
-            conditions = [holds(field, term), *(holds(other, term) for other in outside)]
+            sql, params = holds(field, term)
+            others, others_params = none_of(outside)
             return _Part(
                 f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)",
                 (" & ".join(f"'{field}:{piece}'" for piece in term),),
-                " AND ".join([conditions[0][0], *(f"NOT {sql}" for sql, _ in conditions[1:])]),
-                tuple(param for _, params in conditions for param in params),
+                " AND ".join([sql, *others]),
+                (*params, *others_params),
                 tuple((*holds(other, term), FIELD_WEIGHTS[other]) for other in points),
             )
 
-        outside = [sql for sql, _ in (holds(field, term) for field in FIELD_WEIGHTS)]
+        body_only, body_params = none_of(FIELD_WEIGHTS)
         return [
             part("title", [], ["tags", "captions"]),
             part("tags", ["title"], ["captions"]),
             part("captions", ["title", "tags"]),
-            _Part(
-                matches.source,
-                matches.source_params,
-                " AND ".join(f"NOT {sql}" for sql in outside),
-                (_phrase(term),) * len(outside),
-            ),
+            _Part(matches.source, matches.source_params, " AND ".join(body_only), body_params),
         ]
     raise NotSupportedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")
 

@@ -282,9 +282,9 @@ class SearchView(ArticleListView):
 
     def shown(self, rows: list[int]) -> list[Article]:
         # The cards' fields, and the body: the excerpt around a match comes
-        # from it (or else from a caption). The ids are of published articles already; filtering on
-        # publication again would make SQLite walk its list index rather than
-        # look up the ids.
+        # from it (or else from a caption). The ids are of published articles
+        # already; filtering on publication again would make SQLite walk its
+        # list index rather than look up the ids.
         found = (
             Article.objects.select_related("section")
             .only(*CARD_FIELDS, "body_html")
