@@ -311,14 +311,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             select_params += [*part.condition_params]
         order = newest_first
         if part.points:
-            score = " + ".join(
-                f"CASE WHEN {condition} THEN {weight} ELSE 0 END"
-                for condition, _, weight in part.points
-            )
-            order = f"({score}) DESC, {newest_first}"
-            select_params += [
-                param for _, condition_params, _ in part.points for param in condition_params
-            ]
+            score, score_params = _points_sql(part.points)
+            order = f"{score} DESC, {newest_first}"
+            select_params += score_params
         # A part sorted and cut on its own: no page needs more than `stop` of its rows.
         selects.append(f"SELECT * FROM ({select} ORDER BY {order} LIMIT %s) AS part{len(selects)}")
         all_params += [*select_params, stop]
@@ -327,6 +322,14 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             " UNION ALL ".join(selects) + " LIMIT %s OFFSET %s", [*all_params, stop - start, start]
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _points_sql(points: tuple[tuple[str, tuple, int], ...]) -> tuple[str, list]:
+    """SQL adding up the points of the conditions a row meets, and its parameters."""
+    score = " + ".join(
+        f"CASE WHEN {condition} THEN {weight} ELSE 0 END" for condition, _, weight in points
+    )
+    return f"({score})", [param for _, params, _ in points for param in params]
 
 
 @dataclass(frozen=True)
@@ -351,7 +354,11 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
     the body alone (0, nothing to score). With more terms, points in one
     term's title can be outweighed by the others' tags and captions: on SQLite
     the parts are the articles with a term in any short field, scored, and
-    those matched in the body alone; on PostgreSQL the ranking is one part.
+    those matched in the body alone; on PostgreSQL, the articles scoring more
+    than any can without a term in its title, found among the title hits, then
+    all the others, scored. (On SQLite the same split cost more than it saved:
+    each point is a read of the index, as long for a part of a few articles as
+    for all, and the second part would read them all twice.)
     """
     if connection.vendor == "sqlite":
         match = _fts5_select(connection)
@@ -396,17 +403,52 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
         def holds(field, term):
             return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
 
+        def in_fields(fields, terms):
+            # Through migration 0012's index: a term's pieces in one of `fields`.
+            return (
+                f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)",
+                (
+                    " | ".join(
+                        "(" + " & ".join(f"'{field}:{piece}'" for piece in term) + ")"
+                        for term in terms
+                        for field in fields
+                    ),
+                ),
+            )
+
         if len(query.terms) > 1:
+            points = tuple(
+                (*holds(field, term), weight)
+                for term in query.terms
+                for field, weight in FIELD_WEIGHTS.items()
+            )
+            score, score_params = _points_sql(points)
+            # No article scores more than this without a term in its title.
+            ceiling = len(query.terms) * (FIELD_WEIGHTS["tags"] + FIELD_WEIGHTS["captions"])
+            # Every term somewhere, as the match function checks it; asked
+            # only of an article that scores enough to need it, and of its
+            # body only for a term its short fields do not hold.
+            every, every_params = [], []
+            anywhere = [*FIELD_WEIGHTS, "body"]
+            for term in query.terms:
+                every.append("(" + " OR ".join(holds(field, term)[0] for field in anywhere) + ")")
+                every_params += [_phrase(term)] * len(anywhere)
             return [
+                # Above the ceiling: found among the articles with a term in
+                # the title alone, a few where the matches are thousands.
+                _Part(
+                    *in_fields(["title"], query.terms),
+                    f"CASE WHEN {score} > %s THEN {' AND '.join(every)} ELSE FALSE END",
+                    (*score_params, ceiling, *every_params),
+                    points,
+                ),
                 _Part(
                     matches.source,
                     matches.source_params,
-                    points=tuple(
-                        (*holds(field, term), weight)
-                        for term in query.terms
-                        for field, weight in FIELD_WEIGHTS.items()
-                    ),
-                )
+                    f"{score} <= %s",
+                    (*score_params, ceiling),
+                    points,
+                ),
             ]
         (term,) = query.terms
 
@@ -419,8 +461,7 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             sql, params = holds(field, term)
             others, others_params = none_of(outside)
             return _Part(
-                f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)",
-                (" & ".join(f"'{field}:{piece}'" for piece in term),),
+                *in_fields([field], [term]),
                 " AND ".join([sql, *others]),
                 (*params, *others_params),
                 tuple((*holds(other, term), FIELD_WEIGHTS[other]) for other in points),
