@@ -39,6 +39,7 @@ to this module's rules or an upgrade of OpenCC's dictionaries).
 """
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -288,15 +289,22 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         # cannot ask for an index, so the hint goes into the SQL it wrote;
         # should that SQL ever read differently, the query runs without it,
         # slower, same results.
-        joined = f"INDEXED BY {quote(SEARCH_ROWS_INDEX)}"
-    else:
-        # The document's short fields, for the parts' conditions and points.
-        document_meta = SearchDocument._meta
-        joined = (
-            f"INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
-            f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {key}"
+        plain = joined = sql.replace(
+            f"FROM {table} ", f"FROM {table} INDEXED BY {quote(SEARCH_ROWS_INDEX)} ", 1
         )
-    sql = sql.replace(f"FROM {table} ", f"FROM {table} {joined} ", 1)
+    else:
+        # The document's short fields, for the parts' conditions and points
+        # (a part that needs none goes without).
+        document_meta = SearchDocument._meta
+        plain, joined = (
+            sql,
+            sql.replace(
+                f"FROM {table} ",
+                f"FROM {table} INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
+                f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {key} ",
+                1,
+            ),
+        )
     newest_first = ", ".join(
         f"{table}.{quote(meta.get_field(name).column)} DESC{nulls}"
         for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
@@ -304,7 +312,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     at = params.index(slot)
     selects, all_params = [], []
     for part in _parts(connection, query, key):
-        select = sql.replace(f"(SELECT %s {PART_MARK})", f"({part.source})", 1)
+        select = (joined if part.reads_document else plain).replace(
+            f"(SELECT %s {PART_MARK})", f"({part.source})", 1
+        )
         select_params = [*params[:at], *part.source_params, *params[at + 1 :]]
         if part.condition:
             select += f" AND {part.condition}"
@@ -344,6 +354,11 @@ class _Part:
     condition_params: tuple = ()
     points: tuple[tuple[str, tuple, int], ...] = ()
 
+    @property
+    def reads_document(self) -> bool:
+        """Whether its condition or points read the search document's row."""
+        return any(DOCUMENT in sql for sql in [self.condition, *(p[0] for p in self.points)])
+
 
 def _parts(connection, query: Query, key: str) -> list[_Part]:
     """The parts of the ranking of `query` that no score crosses, highest first.
@@ -351,7 +366,8 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
     A query of one term splits by field, since a title (4) outweighs tags and
     captions together (3): the articles with the term in the title (4 to 7
     points), in the tags but not the title (2 or 3), in captions alone (1), in
-    the body alone (0, nothing to score). With more terms, points in one
+    the body alone (0, nothing to score); on PostgreSQL a term of one piece
+    splits further, a part per score. With more terms, points in one
     term's title can be outweighed by the others' tags and captions: on SQLite
     the parts are the articles with a term in any short field, scored, and
     those matched in the body alone; on PostgreSQL, the articles scoring more
@@ -468,11 +484,37 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             )
 
         body_only, body_params = none_of(FIELD_WEIGHTS)
+        body = _Part(matches.source, matches.source_params, " AND ".join(body_only), body_params)
+        if len(term) == 1:
+            # One piece (a word of one or two characters, an English word):
+            # which short fields hold it is exact in the index, so each score
+            # is a part of its own, found there, newest first, with nothing to
+            # score and no document to read. (Through the function: written
+            # as a plain subquery, the planner walks the list index testing
+            # each article when it expects a part to be dense: four times
+            # faster when it is right, and reading every article when it is
+            # not, which its estimates for these conditions often are.)
+            (piece,) = term
+            by_score = {}
+            for size in range(1, len(FIELD_WEIGHTS) + 1):
+                for fields in itertools.combinations(FIELD_WEIGHTS, size):
+                    pattern = " & ".join(
+                        f"'{field}:{piece}'" if field in fields else f"!'{field}:{piece}'"
+                        for field in FIELD_WEIGHTS
+                    )
+                    score = sum(FIELD_WEIGHTS[field] for field in fields)
+                    by_score.setdefault(score, []).append(f"({pattern})")
+            return [
+                _Part(
+                    f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)", (" | ".join(by_score[score]),)
+                )
+                for score in sorted(by_score, reverse=True)
+            ] + [body]
         return [
             part("title", [], ["tags", "captions"]),
             part("tags", ["title"], ["captions"]),
             part("captions", ["title", "tags"]),
-            _Part(matches.source, matches.source_params, " AND ".join(body_only), body_params),
+            body,
         ]
     raise NotSupportedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")
 
