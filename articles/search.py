@@ -70,6 +70,9 @@ MATCHES_FUNCTION = "articles_searchdocument_matches"
 SEARCH_ROWS_INDEX = "articles_article_search_rows"
 # PostgreSQL only (migration 0012): the function that finds a term in one short field.
 FIELDS_FUNCTION = "articles_searchdocument_in_fields"
+# PostgreSQL only: a query of several terms whose matches the planner expects
+# to be no more than this many is scored whole, in one part (see _parts).
+SCORE_ALL_UP_TO = 1000
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
 # where each part's source goes.
 DOCUMENT = "search_document"
@@ -334,6 +337,22 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         return [pk for (pk,) in cursor.fetchall()]
 
 
+def _expected_matches(connection, query: Query) -> float:
+    """How many documents PostgreSQL's planner expects to hold every piece of
+    `query` (from the statistics ANALYZE keeps of the index's pieces)."""
+    from .models import SearchDocument
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM "
+            f"{connection.ops.quote_name(SearchDocument._meta.db_table)} "
+            f"WHERE {connection.ops.quote_name('vector')} @@ %s::tsquery",
+            [_tsquery(query)],
+        )
+        (plan,) = cursor.fetchone()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
 def _points_sql(points: tuple[tuple[str, tuple, int], ...]) -> tuple[str, list]:
     """SQL adding up the points of the conditions a row meets, and its parameters."""
     score = " + ".join(
@@ -438,6 +457,8 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                 for term in query.terms
                 for field, weight in FIELD_WEIGHTS.items()
             )
+            if _expected_matches(connection, query) <= SCORE_ALL_UP_TO:
+                return [_Part(matches.source, matches.source_params, points=points)]
             score, score_params = _points_sql(points)
             # No article scores more than this without a term in its title.
             ceiling = len(query.terms) * (FIELD_WEIGHTS["tags"] + FIELD_WEIGHTS["captions"])
@@ -451,7 +472,9 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                 every_params += [_phrase(term)] * len(anywhere)
             return [
                 # Above the ceiling: found among the articles with a term in
-                # the title alone, a few where the matches are thousands.
+                # the title alone, a few where the matches are thousands (and
+                # no fewer than the matches when they are not, hence the
+                # planner's estimate above).
                 _Part(
                     *in_fields(["title"], query.terms),
                     f"CASE WHEN {score} > %s THEN {' AND '.join(every)} ELSE FALSE END",

@@ -290,10 +290,17 @@ def test_ranked_ids_are_the_ranked_search_a_page_at_a_time():
     assert search.ranked_ids(published.none(), "北約", 0, 4) == []
 
 
-def test_ranked_ids_are_the_ranked_search_for_any_page_and_query():
+# PostgreSQL reads a ranking of several terms whole or split, as many matches
+# as the planner expects: both ways are held to the one ranking.
+score_all_or_split = pytest.mark.parametrize("score_all_up_to", [10**9, 0], ids=["whole", "split"])
+
+
+@score_all_or_split
+def test_ranked_ids_are_the_ranked_search_for_any_page_and_query(monkeypatch, score_all_up_to):
     """The ranking is read in parts (`search._parts`): wherever a page falls,
     it is the one ranking, for a term of one piece or several, and for several
     terms."""
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", score_all_up_to)
     rng = random.Random(7)
     words = ["北約", "普京", "拜登", "香"]
 
@@ -336,11 +343,15 @@ def test_ranked_ids_are_the_ranked_search_for_any_page_and_query():
                 assert page == ranked[start : start + size], (text, start, size)
 
 
-def test_ranked_ids_are_the_ranked_search_for_two_terms_in_every_combination_of_fields():
+@score_all_or_split
+def test_ranked_ids_are_the_ranked_search_for_two_terms_in_every_combination_of_fields(
+    monkeypatch, score_all_up_to
+):
     """Two terms, each in every combination of title, tags and captions, so
     that every score from 0 to 14 is there: on PostgreSQL the articles above
     what no title can reach without a title (6) come first from the title
     hits alone, the rest after them; on SQLite scored, then body alone."""
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", score_all_up_to)
     rng = random.Random(11)
     for first in range(8):
         for second in range(8):
@@ -365,23 +376,29 @@ def test_ranked_ids_are_the_ranked_search_for_two_terms_in_every_combination_of_
                 assert page == ranked[start : start + size], (text, start, size)
 
 
-def test_a_ranked_search_reads_matches_through_their_own_indexes():
+@score_all_or_split
+def test_a_ranked_search_reads_matches_through_their_own_indexes(monkeypatch, score_all_up_to):
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", score_all_up_to)
+    split = score_all_up_to == 0
     make_article("普京", "普京與拜登。")
     make_article("拜登", "普京與拜登。")
     # SQLite, one term: title, tags, captions alone, body alone; more: scored,
     # body alone. PostgreSQL, one term of one piece: a part for each score
     # from 7 to 1, then the body alone; of several pieces: title, tags,
-    # captions alone, body alone; more terms: the title hits above what
-    # no other can score, then the rest.
+    # captions alone, body alone; more terms: scored whole, or the title
+    # hits above what no other can score, then the rest.
     make_article("普京峰會", "普京峰會。")
     for text, parts, postgresql_parts in [
         ("普京", 4, 7),
         ("普京峰會", 4, 3),
-        ("普京 拜登", 2, 1),
+        ("普京 拜登", 2, 1 if split else 0),
     ]:
         with CaptureQueriesContext(connection) as queries:
             assert len(search.ranked_ids(Article.objects.published(), text, 0, 21)) >= 1
-        (query,) = queries.captured_queries
+        *asked, query = queries.captured_queries
+        # PostgreSQL asks its planner how many match a query of several terms.
+        several = connection.vendor == "postgresql" and " " in text
+        assert [q["sql"].startswith("EXPLAIN") for q in asked] == ([True] if several else [])
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
@@ -398,6 +415,24 @@ def test_a_ranked_search_reads_matches_through_their_own_indexes():
             # A part that needs no more than its source reads no document.
             joins = query["sql"].count(f'JOIN "{SearchDocument._meta.db_table}"')
             assert joins == (1 if text == "普京" else postgresql_parts + 1), text
+
+
+def test_how_many_match_several_terms_is_the_planners_estimate_on_postgresql():
+    for n in range(12):
+        make_article(f"第{n}篇", "北約與拜登。")
+    for n in range(8):
+        make_article(f"另{n}篇", "無關。")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SearchDocument._meta.db_table}")
+        # 12 of 20 hold each term; taken as independent, 20 × 0.6 × 0.6 = 7.2.
+        assert 5 <= search._expected_matches(connection, parse_query("北約 拜登")) <= 12
+        assert search._expected_matches(connection, parse_query("北約 麒麟")) < 3
+    else:
+        # SQLite's parts do not depend on it: one query, nothing asked first.
+        with CaptureQueriesContext(connection) as queries:
+            found = search.ranked_ids(Article.objects.published(), "北約 拜登", 0, 21)
+        assert len(found) == 12 and len(queries.captured_queries) == 1
 
 
 def test_the_index_finds_a_term_in_one_short_field():
