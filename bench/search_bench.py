@@ -42,6 +42,7 @@ QUERIES = [
     ("Simplified", "乌克兰"),
     ("common character", "的"),
     ("two words", "普京 拜登"),
+    ("two common characters", "香 港"),
     ("no hit", "麒麟"),
 ]
 

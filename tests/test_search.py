@@ -290,6 +290,15 @@ def test_ranked_ids_are_the_ranked_search_a_page_at_a_time():
     assert search.ranked_ids(published.none(), "北約", 0, 4) == []
 
 
+def assert_every_page_is_the_ranking(published, text, ranking, sizes):
+    """`ranked_ids` gives, page after page, the ranking `search()` orders in one go."""
+    ranked = list(ranking.values_list("pk", flat=True))
+    for size in sizes:
+        for start in range(0, len(ranked) + size, size):
+            page = search.ranked_ids(published, text, start, start + size)
+            assert page == ranked[start : start + size], (text, start, size)
+
+
 # PostgreSQL reads a ranking of several terms whole or split, as many matches
 # as the planner expects: both ways are held to the one ranking.
 score_all_or_split = pytest.mark.parametrize("score_all_up_to", [10**9, 0], ids=["whole", "split"])
@@ -336,11 +345,7 @@ def test_ranked_ids_are_the_ranked_search_for_any_page_and_query(monkeypatch, sc
         assert 0 in scores and len(scores) > 1, text  # scored and body-only matches both
         if text.startswith("北約"):  # every part of a one-term ranking, every score in each
             assert scores == set(range(8))
-        ranked = list(ranking.values_list("pk", flat=True))
-        for size in (3, 7, 21):
-            for start in range(0, len(ranked) + size, size):
-                page = search.ranked_ids(published, text, start, start + size)
-                assert page == ranked[start : start + size], (text, start, size)
+        assert_every_page_is_the_ranking(published, text, ranking, (3, 7, 21))
 
 
 @score_all_or_split
@@ -369,11 +374,7 @@ def test_ranked_ids_are_the_ranked_search_for_two_terms_in_every_combination_of_
     for text in ["北約 普京", "普京 北約"]:
         ranking = published.search(text)
         assert set(ranking.values_list("search_score", flat=True)) == set(range(15)), text
-        ranked = list(ranking.values_list("pk", flat=True))
-        for size in (5, 21, 40):
-            for start in range(0, len(ranked) + size, size):
-                page = search.ranked_ids(published, text, start, start + size)
-                assert page == ranked[start : start + size], (text, start, size)
+        assert_every_page_is_the_ranking(published, text, ranking, (5, 21, 40))
 
 
 @score_all_or_split
