@@ -438,17 +438,18 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
         def holds(field, term):
             return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
 
-        def in_fields(fields, terms):
-            # Through migration 0012's index: a term's pieces in one of `fields`.
-            return (
-                f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)",
-                (
-                    " | ".join(
-                        "(" + " & ".join(f"'{field}:{piece}'" for piece in term) + ")"
-                        for term in terms
-                        for field in fields
-                    ),
-                ),
+        def in_fields(pieces: str):
+            # Through migration 0012's index: field-prefixed pieces, a tsquery.
+            return f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)", (pieces,)
+
+        def any_in(fields, terms):
+            # A term's pieces in one of `fields`.
+            return in_fields(
+                " | ".join(
+                    "(" + " & ".join(f"'{field}:{piece}'" for piece in term) + ")"
+                    for term in terms
+                    for field in fields
+                )
             )
 
         if len(query.terms) > 1:
@@ -476,7 +477,7 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                 # no fewer than the matches when they are not, hence the
                 # planner's estimate above).
                 _Part(
-                    *in_fields(["title"], query.terms),
+                    *any_in(["title"], query.terms),
                     f"CASE WHEN {score} > %s THEN {' AND '.join(every)} ELSE FALSE END",
                     (*score_params, ceiling, *every_params),
                     points,
@@ -500,7 +501,7 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             sql, params = holds(field, term)
             others, others_params = none_of(outside)
             return _Part(
-                *in_fields([field], [term]),
+                *any_in([field], [term]),
                 " AND ".join([sql, *others]),
                 (*params, *others_params),
                 tuple((*holds(other, term), FIELD_WEIGHTS[other]) for other in points),
@@ -515,8 +516,8 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             # score and no document to read. (Through the function: written
             # as a plain subquery, the planner walks the list index testing
             # each article when it expects a part to be dense: four times
-            # faster when it is right, and reading every article when it is
-            # not, which its estimates for these conditions often are.)
+            # faster when it is right, and reading on through the list when
+            # it is not, as it was for 的: docs/search.md.)
             (piece,) = term
             by_score = {}
             for size in range(1, len(FIELD_WEIGHTS) + 1):
@@ -528,9 +529,7 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                     score = sum(FIELD_WEIGHTS[field] for field in fields)
                     by_score.setdefault(score, []).append(f"({pattern})")
             return [
-                _Part(
-                    f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)", (" | ".join(by_score[score]),)
-                )
+                _Part(*in_fields(" | ".join(by_score[score])))
                 for score in sorted(by_score, reverse=True)
             ] + [body]
         return [
