@@ -321,7 +321,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         select_params = [*params[:at], *part.source_params, *params[at + 1 :]]
         if part.condition:
             select += f" AND {part.condition}"
-            select_params += [*part.condition_params]
+            select_params += part.condition_params
         order = newest_first
         if part.points:
             score, score_params = _points_sql(part.points)
@@ -438,6 +438,17 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
         def holds(field, term):
             return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
 
+        def lacks(field, term):
+            sql, params = holds(field, term)
+            return f"NOT {sql}", params
+
+        def joined(conditions, operator):
+            # Conditions, each SQL and its parameters, as one.
+            return (
+                "(" + f" {operator} ".join(sql for sql, _ in conditions) + ")",
+                tuple(param for _, params in conditions for param in params),
+            )
+
         def in_fields(pieces: str):
             # Through migration 0012's index: field-prefixed pieces, a tsquery.
             return f"SELECT {quote(FIELDS_FUNCTION)}(%s::tsquery)", (pieces,)
@@ -466,11 +477,13 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             # Every term somewhere, as the match function checks it; asked
             # only of an article that scores enough to need it, and of its
             # body only for a term its short fields do not hold.
-            every, every_params = [], []
-            anywhere = [*FIELD_WEIGHTS, "body"]
-            for term in query.terms:
-                every.append("(" + " OR ".join(holds(field, term)[0] for field in anywhere) + ")")
-                every_params += [_phrase(term)] * len(anywhere)
+            every, every_params = joined(
+                [
+                    joined([holds(field, term) for field in [*FIELD_WEIGHTS, "body"]], "OR")
+                    for term in query.terms
+                ],
+                "AND",
+            )
             return [
                 # Above the ceiling: found among the articles with a term in
                 # the title alone, a few where the matches are thousands (and
@@ -478,7 +491,7 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                 # planner's estimate above).
                 _Part(
                     *any_in(["title"], query.terms),
-                    f"CASE WHEN {score} > %s THEN {' AND '.join(every)} ELSE FALSE END",
+                    f"CASE WHEN {score} > %s THEN {every} ELSE FALSE END",
                     (*score_params, ceiling, *every_params),
                     points,
                 ),
@@ -492,23 +505,19 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             ]
         (term,) = query.terms
 
-        def none_of(fields):
-            held = [holds(field, term) for field in fields]
-            return [f"NOT {sql}" for sql, _ in held], tuple(p for _, params in held for p in params)
-
         def part(field, outside, points=()):
             # In `field` (found through migration 0012's index), in none of `outside`.
-            sql, params = holds(field, term)
-            others, others_params = none_of(outside)
             return _Part(
                 *any_in([field], [term]),
-                " AND ".join([sql, *others]),
-                (*params, *others_params),
+                *joined([holds(field, term), *(lacks(other, term) for other in outside)], "AND"),
                 tuple((*holds(other, term), FIELD_WEIGHTS[other]) for other in points),
             )
 
-        body_only, body_params = none_of(FIELD_WEIGHTS)
-        body = _Part(matches.source, matches.source_params, " AND ".join(body_only), body_params)
+        body = _Part(
+            matches.source,
+            matches.source_params,
+            *joined([lacks(field, term) for field in FIELD_WEIGHTS], "AND"),
+        )
         if len(term) == 1:
             # One piece (a word of one or two characters, an English word):
             # which short fields hold it is exact in the index, so each score
