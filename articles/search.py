@@ -40,6 +40,7 @@ to this module's rules or an upgrade of OpenCC's dictionaries).
 
 import functools
 import itertools
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from . import markup
-from .pieces import CJK, CJK_CHARACTER, MAX_WORD, TOKEN, any_spelling, document, fold
+from .pieces import BOUNDARY, CJK, CJK_CHARACTER, MAX_WORD, TOKEN, any_spelling, document, fold
 
 # What a query may cost: the first MAX_QUERY characters, at most MAX_TERMS terms.
 MAX_QUERY = 200
@@ -73,6 +74,12 @@ FIELDS_FUNCTION = "articles_searchdocument_in_fields"
 # PostgreSQL only: a query of several terms whose matches the planner expects
 # to be no more than this many is scored whole, in one part (see _parts).
 SCORE_ALL_UP_TO = 1000
+# PostgreSQL only: a part of a one-piece ranking that the planner expects to
+# hold enough of the articles is first looked for among the newest this many
+# articles of the list, each tested, newest first, the rest of it after them;
+# enough is WALK_EXPECTING times a page's worth in those newest (see ranked_ids).
+WALK_NEWEST = 400
+WALK_EXPECTING = 2
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
 # where each part's source goes.
 DOCUMENT = "search_document"
@@ -265,6 +272,11 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     title, not the 9,683. Both databases return the parts of a `UNION ALL` in
     order and read a later part only while the `LIMIT` still wants rows; the
     tests hold the result to the one ranking on every page.
+
+    On PostgreSQL, a part of a one-piece term that the planner expects to be
+    dense (`_dense_parts`) is looked for first among the newest WALK_NEWEST
+    articles, each tested in list order until the page is full, then, if the
+    page wants more, among its other articles through the index.
     """
     from .models import SearchDocument
 
@@ -313,8 +325,18 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
     )
     at = params.index(slot)
+    parts = _parts(connection, query, key)
+    dense = _dense_parts(connection, query, parts, stop)
+    if dense:
+        # The queryset's newest articles, in list order, with what orders them.
+        newest_sql, newest_params = (
+            queryset.order_by(*NEWEST_FIRST)
+            .values_list("pk", "published_at", "number")[:WALK_NEWEST]
+            .query.sql_with_params()
+        )
+        newest = f"({newest_sql}) AS newest (id, published_at, number)"
     selects, all_params = [], []
-    for part in _parts(connection, query, key):
+    for index, part in enumerate(parts):
         select = (joined if part.reads_document else plain).replace(
             f"(SELECT %s {PART_MARK})", f"({part.source})", 1
         )
@@ -322,6 +344,19 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         if part.condition:
             select += f" AND {part.condition}"
             select_params += part.condition_params
+        if index in dense:
+            # Among the newest articles, each tested in list order until the
+            # page is full; then the part's others, found through the index.
+            selects.append(
+                f"SELECT * FROM (SELECT newest.id FROM {newest}"
+                f" INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
+                f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = newest.id"
+                f" WHERE {part.test} ORDER BY newest.published_at DESC NULLS LAST,"
+                f" newest.number DESC LIMIT %s) AS part{len(selects)}"
+            )
+            all_params += [*newest_params, *part.test_params, stop]
+            select += f" AND {key} NOT IN (SELECT newest.id FROM {newest})"
+            select_params += newest_params
         order = newest_first
         if part.points:
             score, score_params = _points_sql(part.points)
@@ -353,6 +388,80 @@ def _expected_matches(connection, query: Query) -> float:
     return plan[0]["Plan"]["Plan Rows"]
 
 
+def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> set[int]:
+    """The indexes of the parts of a one-piece ranking to look for among the
+    newest articles first (see ranked_ids): those expected to hold, of the
+    newest WALK_NEWEST, WALK_EXPECTING times a page's worth or more, up to
+    where the parts before them are expected to fill the page.
+
+    A part read through its index costs every article in it (~8 µs each on
+    the machine measured: the index's rows, then each article's row for its
+    date); tested one by one newest first, a dense part fills a page within
+    its first few dozen articles (~10 µs each), and a part taken for dense
+    that is not costs no more than WALK_NEWEST tests before it is read as usual.
+    """
+    if not any(part.test for part in parts):
+        return set()
+    ((piece,),) = query.terms
+    documents, shares = _field_shares(connection, piece)
+    dense, before = set(), 0.0
+    for index, part in enumerate(parts):
+        if not part.test or before * documents >= stop:
+            break
+        share = sum(
+            math.prod(shares[field] if field in fields else 1 - shares[field] for field in shares)
+            for fields in part.in_short_fields
+        )
+        if share * WALK_NEWEST >= WALK_EXPECTING * stop:
+            dense.add(index)
+        before += share
+    return dense
+
+
+def _field_shares(connection, piece: str) -> tuple[float, dict[str, float]]:
+    """How many search documents PostgreSQL's planner expects there are, and
+    what share of them it expects to hold `piece` in each short field (from
+    the statistics ANALYZE keeps of migration 0012's vector): one EXPLAIN.
+
+    A piece missing from those statistics is rarer than any in them, and the
+    planner gives it the same share as a piece that is nowhere: taken as none.
+    """
+    from .models import SearchDocument
+
+    quote = connection.ops.quote_name
+    table = quote(SearchDocument._meta.db_table)
+    # The piece in each short field, and a piece the vector never holds (the
+    # boundary mark) for the share the planner gives what it has no figure for.
+    lexemes = {field: f"{field}:{piece}" for field in FIELD_WEIGHTS} | {"nowhere": BOUNDARY}
+    # Each count a named CTE, which the plan shows by name (a UNION ALL of
+    # plain counts may be planned in parallel, its members reordered).
+    holding = f"SELECT 1 FROM {table} WHERE {quote('fields_vector')} @@ %s::tsquery"
+    counts = {"documents": (f"SELECT 1 FROM {table}", [])} | {
+        name: (holding, [f"'{lexeme}'"]) for name, lexeme in lexemes.items()
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) WITH "
+            + ", ".join(f"{name} AS MATERIALIZED ({sql})" for name, (sql, _) in counts.items())
+            + " "
+            + " UNION ALL ".join(f"SELECT 1 FROM {name}" for name in counts),
+            [param for _, params in counts.values() for param in params],
+        )
+        (plan,) = cursor.fetchone()
+    rows = {}
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node.get("Subplan Name", "").startswith("CTE "):
+            rows[node["Subplan Name"].removeprefix("CTE ")] = node["Plan Rows"]
+    documents = max(rows["documents"], 1)
+    return documents, {
+        field: 0.0 if rows[field] <= rows["nowhere"] else min(rows[field] / documents, 1.0)
+        for field in FIELD_WEIGHTS
+    }
+
+
 def _points_sql(points: tuple[tuple[str, tuple, int], ...]) -> tuple[str, list]:
     """SQL adding up the points of the conditions a row meets, and its parameters."""
     score = " + ".join(
@@ -372,6 +481,12 @@ class _Part:
     condition: str = ""
     condition_params: tuple = ()
     points: tuple[tuple[str, tuple, int], ...] = ()
+    # PostgreSQL, a part of a one-piece ranking: the sets of short fields
+    # its articles hold the piece in (and not in the others), and a test of
+    # a document's row that holds exactly for them (see _dense_parts).
+    in_short_fields: tuple[tuple[str, ...], ...] = ()
+    test: str = ""
+    test_params: tuple = ()
 
     @property
     def reads_document(self) -> bool:
@@ -524,23 +639,51 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             # is a part of its own, found there, newest first, with nothing to
             # score and no document to read. (Through the function: written
             # as a plain subquery, the planner walks the list index testing
-            # each article when it expects a part to be dense: four times
-            # faster when it is right, and reading on through the list when
-            # it is not, as it was for 的: docs/search.md.)
+            # each article when it expects a part to be dense, reading on
+            # through the whole list when it is wrong, as it was for 的:
+            # docs/search.md. Each part also carries the test that lets
+            # ranked_ids walk the newest articles for a part it expects to
+            # be dense, never further than WALK_NEWEST: _dense_parts.)
             (piece,) = term
             by_score = {}
             for size in range(1, len(FIELD_WEIGHTS) + 1):
                 for fields in itertools.combinations(FIELD_WEIGHTS, size):
-                    pattern = " & ".join(
+                    score = sum(FIELD_WEIGHTS[field] for field in fields)
+                    by_score.setdefault(score, []).append(fields)
+            parts = []
+            for score in sorted(by_score, reverse=True):
+                combinations = by_score[score]
+                pattern = " | ".join(
+                    "("
+                    + " & ".join(
                         f"'{field}:{piece}'" if field in fields else f"!'{field}:{piece}'"
                         for field in FIELD_WEIGHTS
                     )
-                    score = sum(FIELD_WEIGHTS[field] for field in fields)
-                    by_score.setdefault(score, []).append(f"({pattern})")
-            return [
-                _Part(*in_fields(" | ".join(by_score[score])))
-                for score in sorted(by_score, reverse=True)
-            ] + [body]
+                    + ")"
+                    for fields in combinations
+                )
+                test, test_params = joined(
+                    [
+                        joined(
+                            [
+                                holds(field, term) if field in fields else lacks(field, term)
+                                for field in FIELD_WEIGHTS
+                            ],
+                            "AND",
+                        )
+                        for fields in combinations
+                    ],
+                    "OR",
+                )
+                parts.append(
+                    _Part(
+                        *in_fields(pattern),
+                        in_short_fields=tuple(combinations),
+                        test=test,
+                        test_params=test_params,
+                    )
+                )
+            return [*parts, body]
         return [
             part("title", [], ["tags", "captions"]),
             part("tags", ["title"], ["captions"]),

@@ -304,12 +304,30 @@ def assert_every_page_is_the_ranking(published, text, ranking, sizes):
 score_all_or_split = pytest.mark.parametrize("score_all_up_to", [10**9, 0], ids=["whole", "split"])
 
 
+def walk_every_part(monkeypatch, newest):
+    """Have PostgreSQL look for every part of a one-piece ranking among the
+    `newest` articles first, whatever the planner expects of it."""
+    monkeypatch.setattr(search, "WALK_NEWEST", newest)
+    monkeypatch.setattr(
+        search,
+        "_dense_parts",
+        lambda connection, query, parts, stop: {n for n, part in enumerate(parts) if part.test},
+    )
+
+
 @score_all_or_split
-def test_ranked_ids_are_the_ranked_search_for_any_page_and_query(monkeypatch, score_all_up_to):
+@pytest.mark.parametrize("walk", [None, 5, 1000], ids=["read", "walked-5", "walked-all"])
+def test_ranked_ids_are_the_ranked_search_for_any_page_and_query(
+    monkeypatch, score_all_up_to, walk
+):
     """The ranking is read in parts (`search._parts`): wherever a page falls,
     it is the one ranking, for a term of one piece or several, and for several
-    terms."""
+    terms; on PostgreSQL also when a one-piece term's parts are looked for
+    among the newest articles first (5: some of a part there, the rest after;
+    1,000: all of it there)."""
     monkeypatch.setattr(search, "SCORE_ALL_UP_TO", score_all_up_to)
+    if walk:
+        walk_every_part(monkeypatch, walk)
     rng = random.Random(7)
     words = ["北約", "普京", "拜登", "香"]
 
@@ -397,9 +415,10 @@ def test_a_ranked_search_reads_matches_through_their_own_indexes(monkeypatch, sc
         with CaptureQueriesContext(connection) as queries:
             assert len(search.ranked_ids(Article.objects.published(), text, 0, 21)) >= 1
         *asked, query = queries.captured_queries
-        # PostgreSQL asks its planner how many match a query of several terms.
-        several = connection.vendor == "postgresql" and " " in text
-        assert [q["sql"].startswith("EXPLAIN") for q in asked] == ([True] if several else [])
+        # PostgreSQL asks its planner how many match a query of several
+        # terms, and how dense each part of a one-piece term is.
+        planned = connection.vendor == "postgresql" and text != "普京峰會"
+        assert [q["sql"].startswith("EXPLAIN") for q in asked] == ([True] if planned else [])
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
@@ -416,6 +435,59 @@ def test_a_ranked_search_reads_matches_through_their_own_indexes(monkeypatch, sc
             # A part that needs no more than its source reads no document.
             joins = query["sql"].count(f'JOIN "{SearchDocument._meta.db_table}"')
             assert joins == (1 if text == "普京" else postgresql_parts + 1), text
+            # Without statistics, no part is taken for dense.
+            assert "AS newest" not in query["sql"]
+
+
+def test_a_dense_part_is_looked_for_among_the_newest_articles_first_on_postgresql():
+    """普京 in the tags alone of 12 articles of 20: on PostgreSQL, once
+    ANALYZE has counted its pieces, the first page of 普京 is looked for among
+    the newest articles, each tested, before the rest of that part is read
+    through the index; a deep page is read through the index alone."""
+    for n in range(12):
+        make_article(f"第{n}篇", "普京。", tags=["普京"], days_ago=n)
+    for n in range(8):
+        make_article(f"另{n}篇", "無關。", captions=["拜登"] if n % 2 else (), days_ago=n)
+    published = Article.objects.published()
+    if connection.vendor != "postgresql":
+        # SQLite's parts are found by FTS5 column filters: nothing to ask first.
+        with CaptureQueriesContext(connection) as queries:
+            assert len(search.ranked_ids(published, "普京", 0, 21)) == 12
+        assert len(queries.captured_queries) == 1
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {SearchDocument._meta.db_table}")
+    documents, shares = search._field_shares(connection, "普京")
+    assert documents == 20
+    assert 0.5 <= shares["tags"] <= 0.7
+    assert shares["title"] == shares["captions"] == 0  # nowhere, as far as the planner knows
+    parts = search._parts(connection, parse_query("普京"), "id")
+    (tags_alone,) = [n for n, part in enumerate(parts) if part.in_short_fields == (("tags",),)]
+    assert search._dense_parts(connection, parse_query("普京"), parts, 21) == {tags_alone}
+    # 60% of the newest 400 is 240: fewer than twice a page that ends at 200.
+    assert search._dense_parts(connection, parse_query("普京"), parts, 200) == set()
+    ranking = list(published.search("普京").values_list("pk", flat=True))
+    for start, stop, walked in [(0, 5, True), (0, 21, True), (5, 200, False)]:
+        with CaptureQueriesContext(connection) as queries:
+            assert search.ranked_ids(published, "普京", start, stop) == ranking[start:stop]
+        assert ("AS newest" in queries.captured_queries[-1]["sql"]) is walked
+    # The walk stops with the page: a page of 5 tests about 5 / 60% of the newest.
+    with CaptureQueriesContext(connection) as queries:
+        search.ranked_ids(published, "普京", 0, 5)
+    with connection.cursor() as cursor:
+        sql = queries.captured_queries[-1]["sql"]
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()
+    walks = []
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node["Node Type"] == "Nested Loop" and node["Actual Loops"]:
+            # The newest articles, each tested.
+            walks.append(node["Plans"][0]["Actual Rows"])
+    (walked,) = walks
+    assert 5 <= walked < 12, walked  # of the 20 articles, 12 of them in the part
 
 
 def test_how_many_match_several_terms_is_the_planners_estimate_on_postgresql():
@@ -706,8 +778,10 @@ def test_search_page_queries_do_not_grow_with_results(client, django_assert_num_
     for n in range(count):
         make_article(f"北約{n}", "北約。", captions=["北約。美聯社"], tags=["北約", f"標籤{n}"])
     client.get("/search/")  # the navigation's sections are looked up once and cached
-    # ids, its articles, their bylines, their figures (every body matches: no captions)
-    with django_assert_num_queries(4):
+    # ids, its articles, their bylines, their figures (every body matches: no
+    # captions); on PostgreSQL first the planner's estimate of each part of a
+    # one-piece term (search._dense_parts)
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 4):
         response = client.get("/search/", {"q": "北約"})
     assert response.content.decode().count('class="card"') == count
     # Another search finding them: their cards are kept.
