@@ -38,6 +38,7 @@ captions, credits or alt text, tags (an admin inline, a tag merge), a bulk
 to this module's rules or an upgrade of OpenCC's dictionaries).
 """
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -325,9 +326,8 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
     )
     at = params.index(slot)
-    parts = _parts(connection, query, key)
-    dense = _dense_parts(connection, query, parts, stop)
-    if dense:
+    parts = _parts(connection, query, key, stop)
+    if any(part.walk for part in parts):
         # The queryset's newest articles, in list order, with what orders them.
         newest_sql, newest_params = (
             queryset.order_by(*NEWEST_FIRST)
@@ -336,7 +336,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         )
         newest = f"({newest_sql}) AS newest (id, published_at, number)"
     selects, all_params = [], []
-    for index, part in enumerate(parts):
+    for part in parts:
         select = (joined if part.reads_document else plain).replace(
             f"(SELECT %s {PART_MARK})", f"({part.source})", 1
         )
@@ -344,7 +344,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         if part.condition:
             select += f" AND {part.condition}"
             select_params += part.condition_params
-        if index in dense:
+        if part.walk:
             # Among the newest articles, each tested in list order until the
             # page is full; then the part's others, found through the index.
             selects.append(
@@ -402,8 +402,8 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
     """
     if not any(part.test for part in parts):
         return set()
-    ((piece,),) = query.terms
-    documents, shares = _field_shares(connection, piece)
+    (term,) = query.terms
+    documents, shares = _field_shares(connection, term)
     dense, before = set(), 0.0
     for index, part in enumerate(parts):
         if not part.test or before * documents >= stop:
@@ -418,21 +418,25 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
     return dense
 
 
-def _field_shares(connection, piece: str) -> tuple[float, dict[str, float]]:
+def _field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
     """How many search documents PostgreSQL's planner expects there are, and
-    what share of them it expects to hold `piece` in each short field (from
+    what share of them it expects to hold `term` in each short field (from
     the statistics ANALYZE keeps of migration 0012's vector): one EXPLAIN.
 
-    A piece missing from those statistics is rarer than any in them, and the
-    planner gives it the same share as a piece that is nowhere: taken as none.
+    A term of several pieces is given the share of its rarest piece (a word's
+    pieces mostly come together). A piece missing from the statistics is
+    rarer than any in them, and the planner gives it the same share as a
+    piece that is nowhere: taken as none.
     """
     from .models import SearchDocument
 
     quote = connection.ops.quote_name
     table = quote(SearchDocument._meta.db_table)
-    # The piece in each short field, and a piece the vector never holds (the
+    # Each piece in each short field, and a piece the vector never holds (the
     # boundary mark) for the share the planner gives what it has no figure for.
-    lexemes = {field: f"{field}:{piece}" for field in FIELD_WEIGHTS} | {"nowhere": BOUNDARY}
+    lexemes = {
+        f"{field}{n}": f"{field}:{piece}" for field in FIELD_WEIGHTS for n, piece in enumerate(term)
+    } | {"nowhere": BOUNDARY}
     # Each count a named CTE, which the plan shows by name (a UNION ALL of
     # plain counts may be planned in parallel, its members reordered).
     holding = f"SELECT 1 FROM {table} WHERE {quote('fields_vector')} @@ %s::tsquery"
@@ -457,7 +461,13 @@ def _field_shares(connection, piece: str) -> tuple[float, dict[str, float]]:
             rows[node["Subplan Name"].removeprefix("CTE ")] = node["Plan Rows"]
     documents = max(rows["documents"], 1)
     return documents, {
-        field: 0.0 if rows[field] <= rows["nowhere"] else min(rows[field] / documents, 1.0)
+        field: min(
+            1.0,
+            *(
+                0.0 if rows[f"{field}{n}"] <= rows["nowhere"] else rows[f"{field}{n}"] / documents
+                for n in range(len(term))
+            ),
+        )
         for field in FIELD_WEIGHTS
     }
 
@@ -487,6 +497,8 @@ class _Part:
     in_short_fields: tuple[tuple[str, ...], ...] = ()
     test: str = ""
     test_params: tuple = ()
+    # Whether to look for it among the newest articles first (see ranked_ids).
+    walk: bool = False
 
     @property
     def reads_document(self) -> bool:
@@ -494,7 +506,7 @@ class _Part:
         return any(DOCUMENT in sql for sql in [self.condition, *(p[0] for p in self.points)])
 
 
-def _parts(connection, query: Query, key: str) -> list[_Part]:
+def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     """The parts of the ranking of `query` that no score crosses, highest first.
 
     A query of one term splits by field, since a title (4) outweighs tags and
@@ -633,26 +645,34 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
             matches.source_params,
             *joined([lacks(field, term) for field in FIELD_WEIGHTS], "AND"),
         )
-        if len(term) == 1:
-            # One piece (a word of one or two characters, an English word):
-            # which short fields hold it is exact in the index, so each score
-            # is a part of its own, found there, newest first, with nothing to
-            # score and no document to read. (Through the function: written
-            # as a plain subquery, the planner walks the list index testing
-            # each article when it expects a part to be dense, reading on
-            # through the whole list when it is wrong, as it was for 的:
-            # docs/search.md. Each part also carries the test that lets
-            # ranked_ids walk the newest articles for a part it expects to
-            # be dense, never further than WALK_NEWEST: _dense_parts.)
-            (piece,) = term
-            by_score = {}
-            for size in range(1, len(FIELD_WEIGHTS) + 1):
-                for fields in itertools.combinations(FIELD_WEIGHTS, size):
-                    score = sum(FIELD_WEIGHTS[field] for field in fields)
-                    by_score.setdefault(score, []).append(fields)
-            parts = []
-            for score in sorted(by_score, reverse=True):
-                combinations = by_score[score]
+        # A part per score from 7 down to 1: the articles holding the term in
+        # exactly the short fields of a combination worth that score.
+        by_score = {}
+        for size in range(1, len(FIELD_WEIGHTS) + 1):
+            for fields in itertools.combinations(FIELD_WEIGHTS, size):
+                score = sum(FIELD_WEIGHTS[field] for field in fields)
+                by_score.setdefault(score, []).append(fields)
+        per_score = []
+        for score in sorted(by_score, reverse=True):
+            combinations = by_score[score]
+            test = joined(
+                [
+                    joined(
+                        [
+                            holds(field, term) if field in fields else lacks(field, term)
+                            for field in FIELD_WEIGHTS
+                        ],
+                        "AND",
+                    )
+                    for fields in combinations
+                ],
+                "OR",
+            )
+            if len(term) == 1:
+                # One piece (a word of one or two characters, an English
+                # word): which short fields hold it is exact in the index,
+                # so the part is found there, with no document to read.
+                (piece,) = term
                 pattern = " | ".join(
                     "("
                     + " & ".join(
@@ -662,28 +682,37 @@ def _parts(connection, query: Query, key: str) -> list[_Part]:
                     + ")"
                     for fields in combinations
                 )
-                test, test_params = joined(
-                    [
-                        joined(
-                            [
-                                holds(field, term) if field in fields else lacks(field, term)
-                                for field in FIELD_WEIGHTS
-                            ],
-                            "AND",
-                        )
-                        for fields in combinations
-                    ],
-                    "OR",
+                found = _Part(*in_fields(pattern))
+            else:
+                # Several: found by their pieces in the fields that hold
+                # them, then checked in the document (adjacent, and not in
+                # the other fields).
+                pattern = " | ".join(
+                    "("
+                    + " & ".join(f"'{field}:{piece}'" for field in fields for piece in term)
+                    + ")"
+                    for fields in combinations
                 )
-                parts.append(
-                    _Part(
-                        *in_fields(pattern),
-                        in_short_fields=tuple(combinations),
-                        test=test,
-                        test_params=test_params,
-                    )
+                found = _Part(*in_fields(pattern), *test)
+            per_score.append(
+                dataclasses.replace(
+                    found, in_short_fields=tuple(combinations), test=test[0], test_params=test[1]
                 )
-            return [*parts, body]
+            )
+        # Each part newest first, nothing to score. (Through the function:
+        # written as a plain subquery, the planner walks the list index
+        # testing each article when it expects a part to be dense, reading on
+        # through the whole list when it is wrong, as it was for 的:
+        # docs/search.md. A part expected to be dense is walked here, never
+        # further than the newest WALK_NEWEST: _dense_parts.)
+        dense = _dense_parts(connection, query, per_score, stop)
+        if len(term) == 1 or dense:
+            return [
+                dataclasses.replace(part, walk=index in dense)
+                for index, part in enumerate(per_score)
+            ] + [body]
+        # A term of several pieces with no dense part: a part per field,
+        # scored, reads fewer documents for adjacency than a part per score.
         return [
             part("title", [], ["tags", "captions"]),
             part("tags", ["title"], ["captions"]),
