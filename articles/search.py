@@ -38,13 +38,12 @@ captions, credits or alt text, tags (an admin inline, a tag merge), a bulk
 to this module's rules or an upgrade of OpenCC's dictionaries).
 """
 
-import dataclasses
 import functools
 import itertools
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
@@ -75,10 +74,10 @@ FIELDS_FUNCTION = "articles_searchdocument_in_fields"
 # PostgreSQL only: a query of several terms whose matches the planner expects
 # to be no more than this many is scored whole, in one part (see _parts).
 SCORE_ALL_UP_TO = 1000
-# PostgreSQL only: a part of a one-piece ranking that the planner expects to
+# PostgreSQL only: a part of a one-term ranking that the planner expects to
 # hold enough of the articles is first looked for among the newest this many
 # articles of the list, each tested, newest first, the rest of it after them;
-# enough is WALK_EXPECTING times a page's worth in those newest (see ranked_ids).
+# enough is WALK_EXPECTING times a page's worth in those newest (_dense_parts).
 WALK_NEWEST = 400
 WALK_EXPECTING = 2
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
@@ -274,8 +273,8 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     order and read a later part only while the `LIMIT` still wants rows; the
     tests hold the result to the one ranking on every page.
 
-    On PostgreSQL, a part of a one-piece term that the planner expects to be
-    dense (`_dense_parts`) is looked for first among the newest WALK_NEWEST
+    On PostgreSQL, a part of a one-term ranking that the planner expects to
+    be dense (`_dense_parts`) is looked for first among the newest WALK_NEWEST
     articles, each tested in list order until the page is full, then, if the
     page wants more, among its other articles through the index.
     """
@@ -389,8 +388,8 @@ def _expected_matches(connection, query: Query) -> float:
 
 
 def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> set[int]:
-    """The indexes of the parts of a one-piece ranking to look for among the
-    newest articles first (see ranked_ids): those expected to hold, of the
+    """The indexes of the parts of a one-term ranking, a part per score, to
+    look for among the newest articles first (see ranked_ids): those expected to hold, of the
     newest WALK_NEWEST, WALK_EXPECTING times a page's worth or more, up to
     where the parts before them are expected to fill the page.
 
@@ -491,9 +490,9 @@ class _Part:
     condition: str = ""
     condition_params: tuple = ()
     points: tuple[tuple[str, tuple, int], ...] = ()
-    # PostgreSQL, a part of a one-piece ranking: the sets of short fields
-    # its articles hold the piece in (and not in the others), and a test of
-    # a document's row that holds exactly for them (see _dense_parts).
+    # PostgreSQL, a part per score of a one-term ranking: the sets of short
+    # fields its articles hold the term in (and not the others), and a test
+    # of a document's row that holds exactly for them (see _dense_parts).
     in_short_fields: tuple[tuple[str, ...], ...] = ()
     test: str = ""
     test_params: tuple = ()
@@ -513,7 +512,9 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     captions together (3): the articles with the term in the title (4 to 7
     points), in the tags but not the title (2 or 3), in captions alone (1), in
     the body alone (0, nothing to score); on PostgreSQL a term of one piece
-    splits further, a part per score. With more terms, points in one
+    splits further, a part per score, and so does a term of several pieces
+    when the planner expects one of those parts to be dense enough to walk
+    (`_dense_parts`; `stop` is where the page ends). With more terms, points in one
     term's title can be outweighed by the others' tags and captions: on SQLite
     the parts are the articles with a term in any short field, scored, and
     those matched in the body alone; on PostgreSQL, the articles scoring more
@@ -655,7 +656,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
         per_score = []
         for score in sorted(by_score, reverse=True):
             combinations = by_score[score]
-            test = joined(
+            test, test_params = joined(
                 [
                     joined(
                         [
@@ -693,10 +694,13 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     + ")"
                     for fields in combinations
                 )
-                found = _Part(*in_fields(pattern), *test)
+                found = _Part(*in_fields(pattern), test, test_params)
             per_score.append(
-                dataclasses.replace(
-                    found, in_short_fields=tuple(combinations), test=test[0], test_params=test[1]
+                replace(
+                    found,
+                    in_short_fields=tuple(combinations),
+                    test=test,
+                    test_params=test_params,
                 )
             )
         # Each part newest first, nothing to score. (Through the function:
@@ -707,10 +711,9 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
         # further than the newest WALK_NEWEST: _dense_parts.)
         dense = _dense_parts(connection, query, per_score, stop)
         if len(term) == 1 or dense:
-            return [
-                dataclasses.replace(part, walk=index in dense)
-                for index, part in enumerate(per_score)
-            ] + [body]
+            return [replace(part, walk=index in dense) for index, part in enumerate(per_score)] + [
+                body
+            ]
         # A term of several pieces with no dense part: a part per field,
         # scored, reads fewer documents for adjacency than a part per score.
         return [
