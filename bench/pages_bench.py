@@ -1,8 +1,10 @@
 """How fast readers' pages are served, as a share of a minimal Django view.
 
-Generates N archive-shaped articles (default 10,000) into a fresh SQLite database,
-then serves, in the same run and the same way (gunicorn, 2 sync workers, DEBUG
-off, persistent database connections):
+Generates N archive-shaped articles (default 10,000) into a fresh SQLite database
+(or, given `--database-url`, a fresh database on that PostgreSQL server, vacuumed
+and analysed after the import, dropped at the end), then serves, in the same run
+and the same way (gunicorn, 2 sync workers, DEBUG off, persistent database
+connections):
 
 - the minimal view of bench/minimal_site.py: the baseline;
 - Newsroom, whose pages are loaded with wrk: an article page with nothing cached
@@ -19,6 +21,7 @@ the baseline, which is measured first and again last (the machine's speed
 drifts over a run) and taken as the mean of the two. Needs wrk (Debian package `wrk`).
 
     .venv/bin/python bench/pages_bench.py [--articles 10000] [--seconds 10]
+        [--database-url postgres://…]
 """
 
 import argparse
@@ -39,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import drop_database, fresh_database  # noqa: E402
 from tests.seedfiles import write_archive  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -119,87 +123,103 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--database-url", help="a PostgreSQL server's URL (default: SQLite)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("pages_bench needs wrk: apt-get install wrk")
 
     with tempfile.TemporaryDirectory(prefix="newsroom-pages-") as tmp:
         workdir = Path(tmp)
-        environment = {
-            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-            "DATABASE_URL": f"sqlite:///{workdir / 'pages.sqlite3'}",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECRET_KEY": "pages-benchmark",
-        }
-        print(f"generating and importing {args.articles:,} articles ...", flush=True)
-        write_archive(workdir / "seeds", args.articles)
-        manage = [sys.executable, "manage.py"]
-        env = {**os.environ, **environment}
-        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run(
-            [*manage, "import_seeds", str(workdir / "seeds"), "-v0"], cwd=ROOT, env=env, check=True
-        )
-        listing = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import django; django.setup()\n"
-                "from articles.models import Article, Tag\n"
-                "from django.db.models import Count\n"
-                "for a in Article.objects.published().order_by('?')[:2000]:\n"
-                "    print(a.get_absolute_url())\n"
-                "print('TAG', Tag.objects.annotate(n=Count('tagged_articles'))"
-                ".order_by('-n').first().get_absolute_url())\n",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split("\n")
-        articles = [line for line in listing if line.startswith("/article/")]
-        tag = next(line for line in listing if line.startswith("TAG ")).split(" ", 1)[1]
-        article = random.Random(1).choice(articles)
+        database_url = fresh_database(args.database_url, workdir, "pages")
+        try:
+            measure(args, workdir, database_url)
+        finally:
+            drop_database(args.database_url, "pages")
 
-        results = {}
-        with gunicorn("bench.minimal_site:application", {}) as url:
-            wrk(url + "/", 2)
-            results["minimal view (baseline)"] = wrk(url + "/", args.seconds)
-        uncached = {
-            "PAGE_CACHE_SECONDS": "0",
-            "ARTICLE_PAGE_CACHE_SECONDS": "0",
-            "ARTICLE_CACHE_SECONDS": "0",
-            "LINKS_CACHE_SECONDS": "0",
-        }
-        with gunicorn("newsroom.wsgi", {**environment, **uncached}) as url:
-            wrk(url + "/", 2, paths=articles[:200])
-            results["article, nothing cached"] = wrk(url, args.seconds, paths=articles)
-        rebuilt = {"PAGE_CACHE_SECONDS": "0", "ARTICLE_PAGE_CACHE_SECONDS": "0"}
-        with gunicorn("newsroom.wsgi", {**environment, **rebuilt}) as url:
-            wrk(url, args.seconds, paths=articles[:300])
-            results["article, from kept parts"] = wrk(url, args.seconds, paths=articles[:300])
-        # After an edit elsewhere every page is retired, but each article's
-        # kept page is still good: the state this measures.
-        with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
-            wrk(url, args.seconds, paths=articles[:300])
-            results["article, page cache cold"] = wrk(url, args.seconds, paths=articles[:300])
-            # Searches with no page cache, so that each one is searched for.
-            for query in SEARCHES:
-                path = "/search/?q=" + urllib.request.quote(query)
-                wrk(url + path, 1, connections=1)
-                results[f"search {query}"] = wrk(url + path, max(args.seconds // 2, 3), 1)
-        with gunicorn("newsroom.wsgi", environment) as url:
-            wrk(url + "/", 2)
-            wrk(url + article, 2)
-            results["article, page cache warm"] = wrk(url + article, args.seconds)
-            results["home"] = wrk(url + "/", args.seconds)
-            results["tag page"] = wrk(url + tag, args.seconds)
-        # The machine's speed drifts over a run: the baseline is measured at
-        # both ends, and ratios are to the mean of the two.
-        with gunicorn("bench.minimal_site:application", {}) as url:
-            wrk(url + "/", 2)
-            results["minimal view (at the end)"] = wrk(url + "/", args.seconds)
+
+def measure(args, workdir: Path, database_url: str) -> None:
+    environment = {
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECRET_KEY": "pages-benchmark",
+    }
+    print(f"generating and importing {args.articles:,} articles ...", flush=True)
+    write_archive(workdir / "seeds", args.articles)
+    manage = [sys.executable, "manage.py"]
+    env = {**os.environ, **environment}
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [*manage, "import_seeds", str(workdir / "seeds"), "-v0"], cwd=ROOT, env=env, check=True
+    )
+    if database_url.startswith("postgres"):
+        # As after a full import in production (docs/search.md): the planner's
+        # statistics of the search pieces, and the visibility map.
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE")
+    listing = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup()\n"
+            "from articles.models import Article, Tag\n"
+            "from django.db.models import Count\n"
+            "for a in Article.objects.published().order_by('?')[:2000]:\n"
+            "    print(a.get_absolute_url())\n"
+            "print('TAG', Tag.objects.annotate(n=Count('tagged_articles'))"
+            ".order_by('-n').first().get_absolute_url())\n",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    articles = [line for line in listing if line.startswith("/article/")]
+    tag = next(line for line in listing if line.startswith("TAG ")).split(" ", 1)[1]
+    article = random.Random(1).choice(articles)
+
+    results = {}
+    with gunicorn("bench.minimal_site:application", {}) as url:
+        wrk(url + "/", 2)
+        results["minimal view (baseline)"] = wrk(url + "/", args.seconds)
+    uncached = {
+        "PAGE_CACHE_SECONDS": "0",
+        "ARTICLE_PAGE_CACHE_SECONDS": "0",
+        "ARTICLE_CACHE_SECONDS": "0",
+        "LINKS_CACHE_SECONDS": "0",
+    }
+    with gunicorn("newsroom.wsgi", {**environment, **uncached}) as url:
+        wrk(url + "/", 2, paths=articles[:200])
+        results["article, nothing cached"] = wrk(url, args.seconds, paths=articles)
+    rebuilt = {"PAGE_CACHE_SECONDS": "0", "ARTICLE_PAGE_CACHE_SECONDS": "0"}
+    with gunicorn("newsroom.wsgi", {**environment, **rebuilt}) as url:
+        wrk(url, args.seconds, paths=articles[:300])
+        results["article, from kept parts"] = wrk(url, args.seconds, paths=articles[:300])
+    # After an edit elsewhere every page is retired, but each article's
+    # kept page is still good: the state this measures.
+    with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
+        wrk(url, args.seconds, paths=articles[:300])
+        results["article, page cache cold"] = wrk(url, args.seconds, paths=articles[:300])
+        # Searches with no page cache, so that each one is searched for.
+        for query in SEARCHES:
+            path = "/search/?q=" + urllib.request.quote(query)
+            wrk(url + path, 1, connections=1)
+            results[f"search {query}"] = wrk(url + path, max(args.seconds // 2, 3), 1)
+    with gunicorn("newsroom.wsgi", environment) as url:
+        wrk(url + "/", 2)
+        wrk(url + article, 2)
+        results["article, page cache warm"] = wrk(url + article, args.seconds)
+        results["home"] = wrk(url + "/", args.seconds)
+        results["tag page"] = wrk(url + tag, args.seconds)
+    # The machine's speed drifts over a run: the baseline is measured at
+    # both ends, and ratios are to the mean of the two.
+    with gunicorn("bench.minimal_site:application", {}) as url:
+        wrk(url + "/", 2)
+        results["minimal view (at the end)"] = wrk(url + "/", args.seconds)
 
     baseline = (
         results["minimal view (baseline)"]["rps"] + results["minimal view (at the end)"]["rps"]
