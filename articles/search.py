@@ -304,26 +304,29 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         # cannot ask for an index, so the hint goes into the SQL it wrote;
         # should that SQL ever read differently, the query runs without it,
         # slower, same results.
-        plain = joined = sql.replace(
+        plain = with_document = sql.replace(
             f"FROM {table} ", f"FROM {table} INDEXED BY {quote(SEARCH_ROWS_INDEX)} ", 1
         )
     else:
         # The document's short fields, for the parts' conditions and points
         # (a part that needs none goes without).
         document_meta = SearchDocument._meta
-        plain, joined = (
-            sql,
-            sql.replace(
-                f"FROM {table} ",
-                f"FROM {table} INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
-                f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {key} ",
-                1,
-            ),
+
+        def join_document(on):
+            return (
+                f"INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
+                f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {on}"
+            )
+
+        plain = sql
+        with_document = sql.replace(f"FROM {table} ", f"FROM {table} {join_document(key)} ", 1)
+
+    def newest_first(alias):
+        return ", ".join(
+            f"{alias}.{quote(meta.get_field(name).column)} DESC{nulls}"
+            for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
         )
-    newest_first = ", ".join(
-        f"{table}.{quote(meta.get_field(name).column)} DESC{nulls}"
-        for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
-    )
+
     at = params.index(slot)
     parts = _parts(connection, query, key, stop)
     if any(part.walk for part in parts):
@@ -336,7 +339,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         newest = f"({newest_sql}) AS newest (id, published_at, number)"
     selects, all_params = [], []
     for part in parts:
-        select = (joined if part.reads_document else plain).replace(
+        select = (with_document if part.reads_document else plain).replace(
             f"(SELECT %s {PART_MARK})", f"({part.source})", 1
         )
         select_params = [*params[:at], *part.source_params, *params[at + 1 :]]
@@ -347,19 +350,17 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             # Among the newest articles, each tested in list order until the
             # page is full; then the part's others, found through the index.
             selects.append(
-                f"SELECT * FROM (SELECT newest.id FROM {newest}"
-                f" INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
-                f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = newest.id"
-                f" WHERE {part.test} ORDER BY newest.published_at DESC NULLS LAST,"
-                f" newest.number DESC LIMIT %s) AS part{len(selects)}"
+                f"SELECT * FROM (SELECT newest.id FROM {newest} {join_document('newest.id')}"
+                f" WHERE {part.test} ORDER BY {newest_first('newest')}"
+                f" LIMIT %s) AS part{len(selects)}"
             )
             all_params += [*newest_params, *part.test_params, stop]
             select += f" AND {key} NOT IN (SELECT newest.id FROM {newest})"
             select_params += newest_params
-        order = newest_first
+        order = newest_first(table)
         if part.points:
             score, score_params = _points_sql(part.points)
-            order = f"{score} DESC, {newest_first}"
+            order = f"{score} DESC, {order}"
             select_params += score_params
         # A part sorted and cut on its own: no page needs more than `stop` of its rows.
         selects.append(f"SELECT * FROM ({select} ORDER BY {order} LIMIT %s) AS part{len(selects)}")
@@ -399,13 +400,11 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
     its first few dozen articles (~10 µs each), and a part taken for dense
     that is not costs no more than WALK_NEWEST tests before it is read as usual.
     """
-    if not any(part.test for part in parts):
-        return set()
     (term,) = query.terms
     documents, shares = _field_shares(connection, term)
     dense, before = set(), 0.0
     for index, part in enumerate(parts):
-        if not part.test or before * documents >= stop:
+        if before * documents >= stop:
             break
         share = sum(
             math.prod(shares[field] if field in fields else 1 - shares[field] for field in shares)
@@ -451,13 +450,11 @@ def _field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, f
             [param for _, params in counts.values() for param in params],
         )
         (plan,) = cursor.fetchone()
-    rows = {}
-    nodes = [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        nodes += node.get("Plans", [])
-        if node.get("Subplan Name", "").startswith("CTE "):
-            rows[node["Subplan Name"].removeprefix("CTE ")] = node["Plan Rows"]
+    rows = {
+        node["Subplan Name"].removeprefix("CTE "): node["Plan Rows"]
+        for node in plan_nodes(plan)
+        if node.get("Subplan Name", "").startswith("CTE ")
+    }
     documents = max(rows["documents"], 1)
     return documents, {
         field: min(
@@ -469,6 +466,15 @@ def _field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, f
         )
         for field in FIELD_WEIGHTS
     }
+
+
+def plan_nodes(plan) -> Iterator[dict]:
+    """Every node of a plan PostgreSQL's `EXPLAIN (FORMAT JSON)` returned."""
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        yield node
 
 
 def _points_sql(points: tuple[tuple[str, tuple, int], ...]) -> tuple[str, list]:

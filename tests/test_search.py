@@ -479,14 +479,12 @@ def test_a_dense_part_is_looked_for_among_the_newest_articles_first_on_postgresq
         sql = queries.captured_queries[-1]["sql"]
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         (plan,) = cursor.fetchone()
-    walks = []
-    nodes = [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        nodes += node.get("Plans", [])
-        if node["Node Type"] == "Nested Loop" and node["Actual Loops"]:
-            # The newest articles, each tested.
-            walks.append(node["Plans"][0]["Actual Rows"])
+    # The newest articles, each tested.
+    walks = [
+        node["Plans"][0]["Actual Rows"]
+        for node in search.plan_nodes(plan)
+        if node["Node Type"] == "Nested Loop" and node["Actual Loops"]
+    ]
     (walked,) = walks
     assert 5 <= walked < 12, walked  # of the 20 articles, 12 of them in the part
     # A term of several pieces (烏克 克蘭) is read a part per score when one
