@@ -39,6 +39,7 @@ to this module's rules or an upgrade of OpenCC's dictionaries).
 """
 
 import functools
+import hashlib
 import itertools
 import math
 import re
@@ -47,8 +48,9 @@ from dataclasses import dataclass, replace
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import NotSupportedError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
@@ -80,13 +82,16 @@ SCORE_ALL_UP_TO = 1000
 # enough is WALK_EXPECTING times a page's worth in those newest (_dense_parts).
 WALK_NEWEST = 400
 WALK_EXPECTING = 2
+# PostgreSQL only: how long the planner's figures for a term are kept
+# (_field_shares). ANALYZE moves them little between two imports; an
+# estimate is only an estimate, and a stale one changes a plan, not results.
+SHARES_SECONDS = 600
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
 # where each part's source goes.
 DOCUMENT = "search_document"
 PART_MARK = "/* part */"
 # PostgreSQL only: the GIN indexes whose new entries wait in a pending list.
 PENDING_INDEXES = ("articles_searchdocument_vector", "articles_searchdocument_fields")
-WHITESPACE = re.compile(r"\s+")
 
 
 # -- Queries ------------------------------------------------------------------
@@ -114,7 +119,12 @@ class Query:
                 alternatives.append(any_spelling(word))
             else:
                 edge = r"\d" if word.isdigit() else rf"[^\W\d_{CJK}]"
-                alternatives.append(rf"(?<!{edge}){any_spelling(word)}(?!{edge})")
+                # The edge before the word is looked at after its first
+                # character: a pattern that begins with a character class lets
+                # the search skip to where that class matches, one that begins
+                # with a lookbehind tries every position (4 times slower).
+                first, rest = any_spelling(word[0]), any_spelling(word[1:])
+                alternatives.append(rf"{first}(?<!{edge}{first}){rest}(?!{edge})")
         return re.compile("|".join(alternatives))
 
 
@@ -401,7 +411,7 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
     that is not costs no more than WALK_NEWEST tests before it is read as usual.
     """
     (term,) = query.terms
-    documents, shares = _field_shares(connection, term)
+    documents, shares = _kept_field_shares(connection, term)
     dense, before = set(), 0.0
     for index, part in enumerate(parts):
         if before * documents >= stop:
@@ -414,6 +424,19 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
             dense.add(index)
         before += share
     return dense
+
+
+def _kept_field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
+    """`_field_shares`, kept SHARES_SECONDS per database and term: the
+    EXPLAIN costs 1–3 ms, and a reader's next page asks for the same term."""
+    database = connection.settings_dict
+    address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{' '.join(term)}"
+    key = f"newsroom:search-shares:{hashlib.sha256(address.encode()).hexdigest()}"
+    kept = cache.get(key)
+    if kept is None:
+        kept = _field_shares(connection, term)
+        cache.set(key, kept, SHARES_SECONDS)
+    return kept
 
 
 def _field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
@@ -817,12 +840,10 @@ def rebuild_index(batch_size: int = 500) -> int:
 def highlight(text: str, query: Query, length: int = EXCERPT_LENGTH) -> SafeString | None:
     """About `length` characters of `text` around the first match of `query`,
     every matched word in `<mark>`, the rest escaped; None if nothing matches."""
-    text = WHITESPACE.sub(" ", text).strip()
-    if not query.words:
-        return None
+    if not query.words or query.pattern.search(text) is None:
+        return None  # (words hold no spaces: spacing changes no match)
+    text = " ".join(text.split())  # spaces as one: 6 times faster than a regex
     first = query.pattern.search(text)
-    if first is None:
-        return None
     start = max(0, first.start() - length // 4)
     end = max(min(len(text), start + length), first.end())
     start = max(0, min(start, end - length))
@@ -847,16 +868,32 @@ class Result:
 def _captions(articles: list) -> dict[int, str]:
     """The captions and credits of these articles' figures, by article id: one
     query, no figure models."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    found: dict[int, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _captions_sql(connection.vendor, len(articles)), [article.pk for article in articles]
+        )
+        for article_id, caption, credit in cursor.fetchall():
+            found.setdefault(article_id, []).append(f"{caption} {credit}")
+    return {article_id: " ".join(texts) for article_id, texts in found.items()}
+
+
+@functools.cache
+def _captions_sql(vendor: str, count: int) -> str:
+    """The captions query for `count` articles (a page holds at most 20), as
+    the ORM writes it, written once per database vendor and count: writing
+    it cost the ORM four times what the database took to answer it."""
     from .models import Figure
 
-    found: dict[int, list[str]] = {}
-    for article_id, caption, credit in (
-        Figure.objects.filter(article_id__in=[article.pk for article in articles])
+    query = (
+        Figure.objects.filter(article_id__in=range(count))
         .order_by("article_id", "position", "id")
         .values_list("article_id", "caption", "credit")
-    ):
-        found.setdefault(article_id, []).append(f"{caption} {credit}")
-    return {article_id: " ".join(texts) for article_id, texts in found.items()}
+    )
+    sql, params = query.query.sql_with_params()
+    assert list(params) == list(range(count)), "the ids must be the query's only parameters"
+    return sql
 
 
 def results(articles: list, text: str) -> list[Result]:
