@@ -16,12 +16,15 @@ connections):
   article, cached); the home page and a tag page (cached); and searches, one connection
   at a time with the page cache off, so that each request is searched for.
 
-It prints requests/s and p50/p99 latency for each, and the ratio of requests/s to
-the baseline, which is measured first and again last (the machine's speed
-drifts over a run) and taken as the mean of the two. Needs wrk (Debian package `wrk`).
+The minimal view is served all along, and each page is measured in rounds
+(default 5 of 4 s), each right after the minimal view: the machine's speed
+drifts by a third within seconds, so a ratio is taken between two figures
+measured next to each other. It prints, for each page, the medians over the
+rounds of requests/s, p50 and p99 latency and the ratio of requests/s to
+the baseline, and the lowest and highest ratio. Needs wrk (Debian package `wrk`).
 
-    .venv/bin/python bench/pages_bench.py [--articles 10000] [--seconds 10]
-        [--database-url postgres://…]
+    .venv/bin/python bench/pages_bench.py [--articles 10000] [--seconds 4]
+        [--rounds 5] [--database-url postgres://…]
 """
 
 import argparse
@@ -31,6 +34,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,7 +126,8 @@ def _ms(value: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=4, help="each measurement's length")
+    parser.add_argument("--rounds", type=int, default=5, help="measurements of each page")
     parser.add_argument("--database-url", help="a PostgreSQL server's URL (default: SQLite)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -182,56 +187,88 @@ def measure(args, workdir: Path, database_url: str) -> None:
     tag = next(line for line in listing if line.startswith("TAG ")).split(" ", 1)[1]
     article = random.Random(1).choice(articles)
 
-    results = {}
-    with gunicorn("bench.minimal_site:application", {}) as url:
-        wrk(url + "/", 2)
-        results["minimal view (baseline)"] = wrk(url + "/", args.seconds)
     uncached = {
         "PAGE_CACHE_SECONDS": "0",
         "ARTICLE_PAGE_CACHE_SECONDS": "0",
         "ARTICLE_CACHE_SECONDS": "0",
         "LINKS_CACHE_SECONDS": "0",
     }
-    with gunicorn("newsroom.wsgi", {**environment, **uncached}) as url:
-        wrk(url + "/", 2, paths=articles[:200])
-        results["article, nothing cached"] = wrk(url, args.seconds, paths=articles)
     rebuilt = {"PAGE_CACHE_SECONDS": "0", "ARTICLE_PAGE_CACHE_SECONDS": "0"}
-    with gunicorn("newsroom.wsgi", {**environment, **rebuilt}) as url:
-        wrk(url, args.seconds, paths=articles[:300])
-        results["article, from kept parts"] = wrk(url, args.seconds, paths=articles[:300])
-    # After an edit elsewhere every page is retired, but each article's
-    # kept page is still good: the state this measures.
-    with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
-        wrk(url, args.seconds, paths=articles[:300])
-        results["article, page cache cold"] = wrk(url, args.seconds, paths=articles[:300])
-        # Searches with no page cache, so that each one is searched for.
-        for query in SEARCHES:
-            path = "/search/?q=" + urllib.request.quote(query)
-            wrk(url + path, 1, connections=1)
-            results[f"search {query}"] = wrk(url + path, max(args.seconds // 2, 3), 1)
-    with gunicorn("newsroom.wsgi", environment) as url:
-        wrk(url + "/", 2)
-        wrk(url + article, 2)
-        results["article, page cache warm"] = wrk(url + article, args.seconds)
-        results["home"] = wrk(url + "/", args.seconds)
-        results["tag page"] = wrk(url + tag, args.seconds)
-    # The machine's speed drifts over a run: the baseline is measured at
-    # both ends, and ratios are to the mean of the two.
-    with gunicorn("bench.minimal_site:application", {}) as url:
-        wrk(url + "/", 2)
-        results["minimal view (at the end)"] = wrk(url + "/", args.seconds)
+    results = {}
+    # The baseline is served all along, and each page is measured in rounds,
+    # each right after the baseline: the machine's speed drifts by a third
+    # within seconds, and a ratio is only as good as its two figures' nearness.
+    with gunicorn("bench.minimal_site:application", {}) as baseline:
+        paired = Paired(baseline + "/", args.seconds, args.rounds)
+        with gunicorn("newsroom.wsgi", {**environment, **uncached}) as url:
+            wrk(url + "/", 2, paths=articles[:200])
+            results["article, nothing cached"] = paired.measure(url, paths=articles)
+        with gunicorn("newsroom.wsgi", {**environment, **rebuilt}) as url:
+            wrk(url, args.seconds, paths=articles[:300])
+            results["article, from kept parts"] = paired.measure(url, paths=articles[:300])
+        # After an edit elsewhere every page is retired, but each article's
+        # kept page is still good: the state this measures.
+        with gunicorn("newsroom.wsgi", {**environment, "PAGE_CACHE_SECONDS": "0"}) as url:
+            wrk(url, args.seconds, paths=articles[:300])
+            results["article, page cache cold"] = paired.measure(url, paths=articles[:300])
+            # Searches with no page cache, so that each one is searched for.
+            for query in SEARCHES:
+                path = "/search/?q=" + urllib.request.quote(query)
+                wrk(url + path, 1, connections=1)
+                results[f"search {query}"] = paired.measure(url + path, connections=1)
+        with gunicorn("newsroom.wsgi", environment) as url:
+            wrk(url + "/", 2)
+            wrk(url + article, 2)
+            results["article, page cache warm"] = paired.measure(url + article)
+            results["home"] = paired.measure(url + "/")
+            results["tag page"] = paired.measure(url + tag)
+        baselines = paired.baselines
 
-    baseline = (
-        results["minimal view (baseline)"]["rps"] + results["minimal view (at the end)"]["rps"]
-    ) / 2
-    print(f"\n{args.articles:,} articles, gunicorn 2 sync workers, wrk -t1 -c4 (searches -c1)")
-    print(f"ratios are to the mean of the two minimal-view runs: {baseline:.0f} req/s")
-    print(f"{'page':<26}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"\n{args.articles:,} articles, gunicorn 2 sync workers, wrk -t1 -c4 (searches -c1), "
+        f"{args.rounds} rounds of {args.seconds} s each"
+    )
+    print(
+        f"the minimal view (baseline): {min(baselines):.0f}–{max(baselines):.0f} req/s over "
+        f"the run; each ratio is to the baseline measured just before it; medians of the rounds"
+    )
+    print(
+        f"{'page':<26}{'req/s':>9}{'ratio':>8}{'ratios':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    )
     for name, result in results.items():
+        ratios = f"{min(result['ratios']):.2f}–{max(result['ratios']):.2f}"
         print(
-            f"{name:<26}{result['rps']:>9.0f}{result['rps'] / baseline:>8.2f}"
+            f"{name:<26}{result['rps']:>9.0f}{result['ratio']:>8.2f}{ratios:>12}"
             f"{result['p50']:>9.2f}{result['p99']:>9.2f}{result['errors']:>8}"
         )
+
+
+class Paired:
+    """Pages measured in rounds, each right after the baseline."""
+
+    def __init__(self, baseline: str, seconds: int, rounds: int):
+        self.baseline = baseline
+        self.seconds = seconds
+        self.rounds = rounds
+        self.baselines: list[float] = []
+        wrk(baseline, 2)
+
+    def measure(self, url: str, connections: int = 4, paths: list[str] | None = None) -> dict:
+        """Medians over the rounds of requests/s, latency and the ratio of
+        requests/s to the baseline just before; errors summed."""
+        runs, ratios = [], []
+        for _ in range(self.rounds):
+            base = wrk(self.baseline, self.seconds)["rps"]
+            run = wrk(url, self.seconds, connections=connections, paths=paths)
+            self.baselines.append(base)
+            runs.append(run)
+            ratios.append(run["rps"] / base)
+        return {
+            **{key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")},
+            "errors": sum(run["errors"] for run in runs),
+            "ratio": statistics.median(ratios),
+            "ratios": ratios,
+        }
 
 
 if __name__ == "__main__":
