@@ -48,7 +48,6 @@ from dataclasses import dataclass, replace
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
-from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
@@ -59,6 +58,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from . import markup
+from .caching import remember_for
 from .pieces import BOUNDARY, CJK, CJK_CHARACTER, MAX_WORD, TOKEN, any_spelling, document, fold
 
 # What a query may cost: the first MAX_QUERY characters, at most MAX_TERMS terms.
@@ -432,11 +432,7 @@ def _kept_field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[s
     database = connection.settings_dict
     address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{' '.join(term)}"
     key = f"newsroom:search-shares:{hashlib.sha256(address.encode()).hexdigest()}"
-    kept = cache.get(key)
-    if kept is None:
-        kept = _field_shares(connection, term)
-        cache.set(key, kept, SHARES_SECONDS)
-    return kept
+    return remember_for(key, lambda: _field_shares(connection, term), SHARES_SECONDS)
 
 
 def _field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
