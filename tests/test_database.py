@@ -1,0 +1,95 @@
+"""PostgreSQL connections are checked before each request without a round trip
+when nothing has come from the server (newsroom/postgresql), and replaced when
+the server has closed them. On both runs: these use the PostgreSQL server of
+tests/services.py, not the suite's database."""
+
+import time
+from unittest import mock
+
+import dj_database_url
+import psycopg
+import pytest
+from django.db.utils import ConnectionHandler
+
+from newsroom.postgresql.base import DatabaseWrapper
+
+from .services import manage
+
+
+@pytest.fixture
+def wrapper(postgres, django_db_blocker):
+    """A connection of Newsroom's backend, as settings.py configures it."""
+    settings = dj_database_url.parse(
+        f"{postgres}/postgres", conn_max_age=600, conn_health_checks=True
+    )
+    settings["ENGINE"] = "newsroom.postgresql"
+    connection = ConnectionHandler({"default": settings})["default"]
+    assert isinstance(connection, DatabaseWrapper)
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+        yield connection
+        connection.close()
+
+
+def backend_pid(connection) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def terminate(postgres: str, pid: int) -> None:
+    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+
+
+def test_settings_choose_the_backend_for_postgresql(postgres):
+    result = manage(
+        "shell", "-c",
+        "from django.db import connection; print(connection.settings_dict['ENGINE'], "
+        "connection.vendor, connection.settings_dict['CONN_HEALTH_CHECKS'])",
+        environment={"DATABASE_URL": f"{postgres}/postgres"},
+    )  # fmt: skip
+    assert result.stdout.splitlines()[-1].split() == ["newsroom.postgresql", "postgresql", "True"]
+
+
+def test_a_healthy_connection_is_usable_without_asking_the_server(wrapper):
+    pid = backend_pid(wrapper)
+    with mock.patch.object(
+        wrapper.connection, "cursor", side_effect=AssertionError("asked the server")
+    ):
+        assert wrapper.is_usable()
+        wrapper.health_check_done = False
+        wrapper.close_if_health_check_failed()
+    assert wrapper.connection is not None
+    assert backend_pid(wrapper) == pid, "the same connection goes on"
+
+
+def test_a_connection_the_server_closed_is_replaced_before_the_next_query(postgres, wrapper):
+    pid = backend_pid(wrapper)
+    terminate(postgres, pid)
+    deadline = time.monotonic() + 10
+    while wrapper.is_usable():  # the server's last words take a moment to arrive
+        assert time.monotonic() < deadline, "a terminated connection is noticed"
+        time.sleep(0.05)
+    # As at the first query of the next request: the check fails, the
+    # connection is closed, and the query runs on a new one.
+    wrapper.health_check_done = False
+    assert backend_pid(wrapper) != pid
+
+
+def test_something_from_the_server_is_checked_by_asking_it(wrapper):
+    """Whatever waits on the socket, the server is asked; while it answers, the
+    connection is kept."""
+    with mock.patch("newsroom.postgresql.base._something_to_read", return_value=True):
+        with mock.patch.object(
+            wrapper.connection, "cursor", wraps=wrapper.connection.cursor
+        ) as cursor:
+            assert wrapper.is_usable()
+        assert cursor.called
+
+
+def test_a_closed_connection_is_not_usable(wrapper):
+    wrapper.connection.close()
+    assert not wrapper.is_usable()
+    wrapper.connection = None
+    assert not wrapper.is_usable()
