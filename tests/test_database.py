@@ -1,7 +1,9 @@
-"""PostgreSQL connections are checked before each request without a round trip
-when nothing has come from the server (newsroom/postgresql), and replaced when
-the server has closed them. On both runs: these use the PostgreSQL server of
-tests/services.py, not the suite's database."""
+"""Newsroom's PostgreSQL backend (newsroom/postgresql): connections are
+checked before each request without a round trip when nothing has come from
+the server, and replaced when the server has closed them; statements run
+through `server_bound_cursor()` are prepared once they repeat. On both runs:
+these use the PostgreSQL server of tests/services.py, not the suite's
+database."""
 
 import time
 from unittest import mock
@@ -23,6 +25,7 @@ def wrapper(postgres, django_db_blocker):
         f"{postgres}/postgres", conn_max_age=600, conn_health_checks=True
     )
     settings["ENGINE"] = "newsroom.postgresql"
+    settings["OPTIONS"] = {"prepare_threshold": 5}  # as settings.py sets it
     connection = ConnectionHandler({"default": settings})["default"]
     assert isinstance(connection, DatabaseWrapper)
     with django_db_blocker.unblock():
@@ -42,14 +45,21 @@ def terminate(postgres: str, pid: int) -> None:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
 
 
-def test_settings_choose_the_backend_for_postgresql(postgres):
+@pytest.mark.parametrize(("threshold", "expected"), [(None, "5"), ("", "None"), ("2", "2")])
+def test_settings_choose_the_backend_for_postgresql(postgres, threshold, expected):
+    environment = {"DATABASE_URL": f"{postgres}/postgres"}
+    if threshold is not None:
+        environment["DATABASE_PREPARE_THRESHOLD"] = threshold
     result = manage(
         "shell", "-c",
         "from django.db import connection; print(connection.settings_dict['ENGINE'], "
-        "connection.vendor, connection.settings_dict['CONN_HEALTH_CHECKS'])",
-        environment={"DATABASE_URL": f"{postgres}/postgres"},
+        "connection.vendor, connection.settings_dict['CONN_HEALTH_CHECKS'], "
+        "connection.settings_dict['OPTIONS']['prepare_threshold'])",
+        environment=environment,
     )  # fmt: skip
-    assert result.stdout.splitlines()[-1].split() == ["newsroom.postgresql", "postgresql", "True"]
+    assert result.stdout.splitlines()[-1].split() == [
+        "newsroom.postgresql", "postgresql", "True", expected
+    ]  # fmt: skip
 
 
 def test_a_healthy_connection_is_usable_without_asking_the_server(wrapper):
@@ -93,3 +103,31 @@ def test_a_closed_connection_is_not_usable(wrapper):
     assert not wrapper.is_usable()
     wrapper.connection = None
     assert not wrapper.is_usable()
+
+
+def prepared_statements(connection) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_the_server_bound_cursor_prepares_a_statement_once_it_repeats(wrapper):
+    wrapper.force_debug_cursor = True  # log queries, as the suite's counts do
+    query = "SELECT %s::integer + 1 AS server_bound"
+    for number in range(6):
+        with wrapper.server_bound_cursor() as cursor:
+            cursor.execute(query, [number])
+            assert cursor.fetchone() == (number + 1,)
+    assert [s for s in prepared_statements(wrapper) if "server_bound" in s] == [
+        "SELECT $1::integer + 1 AS server_bound"
+    ]
+    logged = [entry["sql"] for entry in wrapper.queries_log if "server_bound" in entry["sql"]]
+    assert len(logged) == 6, "counted like any query"
+
+
+def test_djangos_cursors_bind_on_the_client_and_prepare_nothing(wrapper):
+    for number in range(6):
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT %s::integer + 1 AS client_bound", [number])
+            assert cursor.fetchone() == (number + 1,)
+    assert not [s for s in prepared_statements(wrapper) if "client_bound" in s]

@@ -627,6 +627,23 @@ def test_the_article_row_follows_the_published_rule(rf):
             assert row == (article.pk, article.slug, article.modified_at)
 
 
+def test_the_article_row_is_read_with_a_prepared_statement_on_postgresql(rf):
+    """Asked on nearly every request, the row's query is prepared once per
+    connection on PostgreSQL (newsroom/postgresql), and counted like any."""
+    from articles.caching import published_article
+
+    article = factories.article()
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(6):
+            assert published_article(rf.get("/"), article.number).id == article.pk
+    assert len(queries) == 6
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [statement for (statement,) in cursor.fetchall()]
+        assert any('FROM "articles_article" WHERE "number" = $1' in s for s in prepared)
+
+
 @pytest.mark.parametrize("number", ["9" * 12, "9" * 19, "1" + "0" * 30])
 def test_article_numbers_too_large_for_any_row_are_not_found(client, number):
     assert client.get(f"/article/{number}/").status_code == 404

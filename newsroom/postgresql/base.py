@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, with a health check that does not ask the server.
+"""Django's PostgreSQL backend, with a health check that does not ask the server
+and a cursor for statements worth preparing.
 
 With `CONN_HEALTH_CHECKS` (settings.py) Django checks a persistent connection
 before the first query of each request, and its PostgreSQL backend does so by
@@ -12,14 +13,43 @@ its socket, and one the TCP keepalives found dead has an error there; a
 healthy idle connection has nothing (Newsroom does not `LISTEN`). So the check
 looks at the socket without waiting and asks the server only when something
 is there.
+
+Django's cursors bind parameters on the client (its default; see
+`server_side_binding` in Django's PostgreSQL notes): every query reaches the
+server as new text, to be parsed and planned again. `server_bound_cursor()`
+gives a cursor whose parameters the server binds, so that psycopg prepares a
+statement once it has run `prepare_threshold` times (5) on the connection, for
+the few queries run on nearly every request.
 """
 
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    _binding_on_server = False
+
+    def server_bound_cursor(self):
+        """A Django cursor (logged and wrapped like any) whose parameters the
+        server binds: its statements are prepared once they repeat."""
+        self._binding_on_server = True
+        try:
+            return self.cursor()
+        finally:
+            self._binding_on_server = False
+
+    def create_cursor(self, name=None):
+        if not self._binding_on_server or name is not None:
+            return super().create_cursor(name)
+        client_binding = self.connection.cursor_factory
+        self.connection.cursor_factory = psycopg.Cursor
+        try:
+            return super().create_cursor()
+        finally:
+            self.connection.cursor_factory = client_binding
+
     def is_usable(self):
         if self.connection is None or self.connection.closed:
             return False
