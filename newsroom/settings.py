@@ -170,7 +170,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, but for a health check that costs no round trip and
     # a cursor whose statements are prepared (newsroom/postgresql).
     DATABASES["default"]["ENGINE"] = "newsroom.postgresql"
-    PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+    _prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
     # Give up on an unreachable database within seconds, so a request answers
     # 503 instead of hanging (see newsroom.middleware).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -186,7 +186,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # which only `server_bound_cursor()`'s can be (Django's cursors bind
         # on the client). Off ("") behind PgBouncer in transaction mode
         # before 1.21, which cannot carry prepared statements across.
-        prepare_threshold=int(PREPARE_THRESHOLD) if PREPARE_THRESHOLD else None,
+        prepare_threshold=int(_prepare_threshold) if _prepare_threshold else None,
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

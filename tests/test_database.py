@@ -15,7 +15,7 @@ from django.db.utils import ConnectionHandler
 
 from newsroom.postgresql.base import DatabaseWrapper
 
-from .services import manage
+from .services import manage, prepared_statements
 
 
 @pytest.fixture
@@ -103,12 +103,6 @@ def test_a_closed_connection_is_not_usable(wrapper):
     assert not wrapper.is_usable()
     wrapper.connection = None
     assert not wrapper.is_usable()
-
-
-def prepared_statements(connection) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [statement for (statement,) in cursor.fetchall()]
 
 
 def test_the_server_bound_cursor_prepares_a_statement_once_it_repeats(wrapper):

@@ -15,6 +15,7 @@ from articles.importer import import_seeds
 from articles.models import Article
 
 from . import factories
+from .services import prepared_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -638,9 +639,7 @@ def test_the_article_row_is_read_with_a_prepared_statement_on_postgresql(rf):
             assert published_article(rf.get("/"), article.number).id == article.pk
     assert len(queries) == 6
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            prepared = [statement for (statement,) in cursor.fetchall()]
+        prepared = prepared_statements(connection)
         assert any('FROM "articles_article" WHERE "number" = $1' in s for s in prepared)
 
 
