@@ -103,12 +103,12 @@ MIDDLEWARE = [
     "articles.caching.PageCacheMiddleware",
     "newsroom.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "newsroom.middleware.EditorsSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "newsroom.middleware.EditorsAuthenticationMiddleware",
+    "newsroom.middleware.EditorsMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -122,6 +122,9 @@ if PRODUCTION:
     )
 
 ROOT_URLCONF = "newsroom.urls"
+# Where editors work: the admin. The session, sign-in and messages middleware
+# run only under it (newsroom.middleware.ForEditors).
+ADMIN_PATH = "admin/"
 
 TEMPLATES = [
     {

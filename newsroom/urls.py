@@ -17,7 +17,7 @@ class FaviconView(RedirectView):
 
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("", include("articles.urls")),
 ]
 urlpatterns += serve_media(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
