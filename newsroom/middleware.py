@@ -72,8 +72,12 @@ class ForEditors:
     Django middleware it wraps, so that the admin's own checks still find it.
     """
 
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.editors_path = f"/{settings.ADMIN_PATH}"
+
     def __call__(self, request):
-        if request.path_info.startswith(f"/{settings.ADMIN_PATH}"):
+        if request.path_info.startswith(self.editors_path):
             return super().__call__(request)
         return self.get_response(request)
 
