@@ -125,6 +125,16 @@ def test_pagination_without_counting(client, django_assert_num_queries):
     assert client.get("/?page=abc").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/", "/search/?q=烏克蘭", "/tag/烏克蘭/", "/archive/undated/"])
+@pytest.mark.parametrize("page", ["461168601842738790", "461168601842738791", "1" + "0" * 25])
+def test_pages_past_what_any_database_holds_are_not_found(client, path, page):
+    """Up to a page starting at the 2**63 - 1st row the databases are asked
+    (and have nothing there); past it they would refuse the offset."""
+    factories.article(title="烏克蘭", tags=["烏克蘭"])
+    separator = "&" if "?" in path else "?"
+    assert client.get(f"{path}{separator}page={page}").status_code == 404
+
+
 def test_section_tag_author_and_date_pages(client):
     match = factories.article(
         title="烏克蘭危機", tags=["烏克蘭"], authors=["何君健"], section=factories.section("眾說"),
