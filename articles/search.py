@@ -362,9 +362,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             selects.append(
                 f"SELECT * FROM (SELECT newest.id FROM {newest} {join_document('newest.id')}"
                 f" WHERE {part.test} ORDER BY {newest_first('newest')}"
-                f" LIMIT %s) AS part{len(selects)}"
+                f" LIMIT {stop:d}) AS part{len(selects)}"
             )
-            all_params += [*newest_params, *part.test_params, stop]
+            all_params += [*newest_params, *part.test_params]
             select += f" AND {key} NOT IN (SELECT newest.id FROM {newest})"
             select_params += newest_params
         order = newest_first(table)
@@ -373,11 +373,18 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             order = f"{score} DESC, {order}"
             select_params += score_params
         # A part sorted and cut on its own: no page needs more than `stop` of its rows.
-        selects.append(f"SELECT * FROM ({select} ORDER BY {order} LIMIT %s) AS part{len(selects)}")
-        all_params += [*select_params, stop]
-    with connection.cursor() as cursor:
+        selects.append(
+            f"SELECT * FROM ({select} ORDER BY {order} LIMIT {stop:d}) AS part{len(selects)}"
+        )
+        all_params += select_params
+    # On PostgreSQL the statement is prepared once it repeats on a connection
+    # and then planned once for any query of its shape (newsroom/postgresql):
+    # planning it took longer than running it. Hence the limits written into
+    # it: a limit the planner cannot see, it takes for a tenth of the rows,
+    # and it then walked every article in list order (17 ms instead of 1).
+    with getattr(connection, "server_bound_cursor", connection.cursor)() as cursor:
         cursor.execute(
-            " UNION ALL ".join(selects) + " LIMIT %s OFFSET %s", [*all_params, stop - start, start]
+            " UNION ALL ".join(selects) + f" LIMIT {stop - start:d} OFFSET {start:d}", all_params
         )
         return [pk for (pk,) in cursor.fetchall()]
 

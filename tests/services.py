@@ -74,9 +74,16 @@ def scratch_database(server: str):
 
 def prepared_statements(connection) -> list[str]:
     """The statements prepared on a Django connection to PostgreSQL."""
+    return list(plans_of_prepared_statements(connection))
+
+
+def plans_of_prepared_statements(connection) -> dict[str, tuple[int, int]]:
+    """Each statement prepared on a Django connection to PostgreSQL, with how
+    many times it was run on a plan made for any values (generic) and on one
+    made for the values given (custom)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [statement for (statement,) in cursor.fetchall()]
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        return {statement: (generic, custom) for statement, generic, custom in cursor.fetchall()}
 
 
 def free_port() -> int:

@@ -1,11 +1,13 @@
 """Newsroom's PostgreSQL backend (newsroom/postgresql): connections are
 checked before each request without a round trip when nothing has come from
 the server, and replaced when the server has closed them; statements run
-through `server_bound_cursor()` are prepared once they repeat. On both runs:
+through `server_bound_cursor()` are prepared once they repeat, and planned
+once for any values. On both runs:
 these use the PostgreSQL server of tests/services.py, not the suite's
 database."""
 
 import time
+from contextlib import contextmanager
 from unittest import mock
 
 import dj_database_url
@@ -15,23 +17,31 @@ from django.db.utils import ConnectionHandler
 
 from newsroom.postgresql.base import DatabaseWrapper
 
-from .services import manage, prepared_statements
+from .services import manage, plans_of_prepared_statements, prepared_statements
 
 
-@pytest.fixture
-def wrapper(postgres, django_db_blocker):
+@contextmanager
+def backend_connection(postgres, django_db_blocker, prepare_threshold):
     """A connection of Newsroom's backend, as settings.py configures it."""
     settings = dj_database_url.parse(
         f"{postgres}/postgres", conn_max_age=600, conn_health_checks=True
     )
     settings["ENGINE"] = "newsroom.postgresql"
-    settings["OPTIONS"] = {"prepare_threshold": 5}  # as settings.py sets it
+    settings["OPTIONS"] = {"prepare_threshold": prepare_threshold}
     connection = ConnectionHandler({"default": settings})["default"]
     assert isinstance(connection, DatabaseWrapper)
     with django_db_blocker.unblock():
         connection.ensure_connection()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def wrapper(postgres, django_db_blocker):
+    with backend_connection(postgres, django_db_blocker, 5) as connection:  # as settings.py
         yield connection
-        connection.close()
 
 
 def backend_pid(connection) -> int:
@@ -125,3 +135,37 @@ def test_djangos_cursors_bind_on_the_client_and_prepare_nothing(wrapper):
             cursor.execute("SELECT %s::integer + 1 AS client_bound", [number])
             assert cursor.fetchone() == (number + 1,)
     assert not [s for s in prepared_statements(wrapper) if "client_bound" in s]
+
+
+def plan_cache_mode(connection) -> tuple[str, str]:
+    """The connection's `plan_cache_mode`, and where it comes from."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting, source FROM pg_settings WHERE name = 'plan_cache_mode'")
+        return cursor.fetchone()
+
+
+def test_a_prepared_statement_is_planned_once_for_any_values(wrapper):
+    """PostgreSQL would plan a prepared statement for the values given at
+    least five times before weighing a plan for any; here every run of it
+    uses the one plan."""
+    assert plan_cache_mode(wrapper) == ("force_generic_plan", "session")
+    query = "SELECT count(*) AS planned_once FROM pg_class WHERE relpages > %s"
+    for number in range(12):
+        with wrapper.server_bound_cursor() as cursor:
+            cursor.execute(query, [number])
+            assert cursor.fetchone()[0] >= 0
+    plans = plans_of_prepared_statements(wrapper)
+    (generic, custom) = plans[query.replace("%s", "$1")]
+    assert generic >= 6 and custom == 0
+
+
+def test_without_prepared_statements_postgresql_plans_as_it_would(postgres, django_db_blocker):
+    """Behind a pooler that cannot carry prepared statements
+    (`DATABASE_PREPARE_THRESHOLD` empty) nothing is prepared, and the
+    connection's planning is left as the server's settings make it."""
+    with backend_connection(postgres, django_db_blocker, None) as connection:
+        assert plan_cache_mode(connection)[1] != "session"
+        for number in range(8):
+            with connection.server_bound_cursor() as cursor:
+                cursor.execute("SELECT %s::integer AS not_prepared", [number])
+        assert not [s for s in prepared_statements(connection) if "not_prepared" in s]

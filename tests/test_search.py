@@ -18,6 +18,7 @@ from articles.pieces import BOUNDARY, fold, pieces
 from articles.search import highlight, parse_query
 
 from .seedfiles import CHARACTERS, figure_html, write_archive, write_seed
+from .services import plans_of_prepared_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -290,6 +291,39 @@ def test_ranked_ids_are_the_ranked_search_a_page_at_a_time():
     assert search.ranked_ids(published.none(), "北約", 0, 4) == []
 
 
+def test_a_ranking_planned_once_for_any_query_is_the_same_ranking():
+    """On PostgreSQL the ranking's statement is prepared once it repeats on a
+    connection, then planned once for every query of its shape
+    (newsroom/postgresql): page after page, query after query, it is still
+    the ranking `search()` orders."""
+    words = ["北約", "普京", "拜登"]
+    for n, word in enumerate(words * 4):
+        make_article(
+            f"{word}{n}" if n % 2 else f"標題{n}",
+            f"{word}。",
+            tags=[word] if n % 3 == 0 else (),
+            captions=[word] if n % 4 == 0 else (),
+            days_ago=n % 5,
+        )
+    published = Article.objects.published()
+    rankings = {word: list(published.search(word).values_list("pk", flat=True)) for word in words}
+    assert all(len(ranking) == 4 for ranking in rankings.values())
+    for _ in range(6):
+        for word in words:
+            for start in (0, 2):
+                page = search.ranked_ids(published, word, start, start + 2)
+                assert page == rankings[word][start : start + 2], (word, start)
+    if connection.vendor == "postgresql":
+        plans = [
+            plans
+            for statement, plans in plans_of_prepared_statements(connection).items()
+            if " UNION ALL " in statement
+        ]
+        assert plans, "the ranking's statement is prepared"
+        assert all(custom == 0 for _, custom in plans)
+        assert sum(generic for generic, _ in plans) >= 6
+
+
 def assert_every_page_is_the_ranking(published, text, ranking, sizes):
     """`ranked_ids` gives, page after page, the ranking `search()` orders in one go."""
     ranked = list(ranking.values_list("pk", flat=True))
@@ -473,11 +507,17 @@ def test_a_dense_part_is_looked_for_among_the_newest_articles_first_on_postgresq
             assert search.ranked_ids(published, "普京", start, stop) == ranking[start:stop]
         assert ("AS newest" in queries.captured_queries[-1]["sql"]) is walked
     # The walk stops with the page: a page of 5 tests about 5 / 60% of the newest.
-    with CaptureQueriesContext(connection) as queries:
+    asked = []
+
+    def remember(execute, sql, params, many, context):
+        asked.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(remember):
         search.ranked_ids(published, "普京", 0, 5)
     with connection.cursor() as cursor:
-        sql = queries.captured_queries[-1]["sql"]
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        sql, params = asked[-1]
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
         (plan,) = cursor.fetchone()
     # The newest articles, each tested.
     walks = [
