@@ -237,9 +237,13 @@ class DateArchiveView(ArticleListView):
         year = self.kwargs["year"]
         month = self.kwargs.get("month")
         day = self.kwargs.get("day")
+        # The first and last years Python's dates hold have no year before or
+        # after them for the period's edges in Hong Kong and UTC time.
+        if not dt.MINYEAR < year < dt.MAXYEAR:
+            raise Http404("沒有這個日期")
         try:
             start = dt.date(year, month or 1, day or 1)
-        except ValueError:
+        except (ValueError, OverflowError):  # no such day, or a number past any
             raise Http404("沒有這個日期") from None
         if day:
             end = start + dt.timedelta(days=1)

@@ -157,6 +157,35 @@ def test_section_tag_author_and_date_pages(client):
     assert client.get("/section/沒有/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archive/1/",
+        "/archive/1/1/1/",
+        "/archive/9999/",
+        "/archive/9999/12/31/",
+        "/archive/2021/13/",
+        "/archive/2021/12/32/",
+        "/archive/" + "9" * 30 + "/",
+        "/archive/2021/" + "9" * 30 + "/",
+        "/archive/2021/12/" + "9" * 30 + "/",
+    ],
+)
+def test_dates_no_archive_can_hold_are_not_found(client, path):
+    factories.article(day=dt.date(2021, 12, 7))
+    assert client.get(path).status_code == 404
+
+
+def test_the_first_and_last_archive_dates_are_pages_of_their_own(client):
+    early = factories.article(
+        title="最早", published_at=dt.datetime(2, 1, 1, 0, 30, tzinfo=factories.HONG_KONG)
+    )
+    for path in ["/archive/2/", "/archive/2/1/", "/archive/2/1/1/"]:
+        assert early.title in html_of(client.get(path)), path
+    for path in ["/archive/9998/", "/archive/9998/12/", "/archive/9998/12/31/"]:
+        assert client.get(path).status_code == 200, path
+
+
 def test_day_archive_uses_hong_kong_days(client):
     late = factories.article(
         title="深夜", published_at=dt.datetime(2021, 12, 7, 23, 30, tzinfo=factories.HONG_KONG)
