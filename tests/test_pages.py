@@ -186,6 +186,31 @@ def test_the_first_and_last_archive_dates_are_pages_of_their_own(client):
         assert client.get(path).status_code == 200, path
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tag/%00/",
+        "/section/%00/",
+        "/author/a%00b/",
+        "/tag/%00/feed/rss/",
+        "/section/%00/feed/atom/",
+        "/author/%00/feed/rss/",
+    ],
+)
+def test_a_nul_in_an_address_finds_nothing(client, path):
+    """No slug holds NUL, and PostgreSQL's text cannot: asked for one, it
+    would fail the query, and the reader would be told the database is down."""
+    factories.article(tags=["普京"], authors=["何君健"], section=factories.section("眾說"))
+    assert client.get(path).status_code == 404
+
+
+def test_an_article_address_with_a_nul_leads_to_the_article(client):
+    article = factories.article()
+    response = client.get(f"/article/{article.number}/%00/")
+    assert response.status_code == 301
+    assert response["Location"] == article.get_absolute_url()
+
+
 def test_day_archive_uses_hong_kong_days(client):
     late = factories.article(
         title="深夜", published_at=dt.datetime(2021, 12, 7, 23, 30, tzinfo=factories.HONG_KONG)
