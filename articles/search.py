@@ -43,7 +43,7 @@ import hashlib
 import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from django.apps import apps as global_apps
@@ -82,8 +82,8 @@ SCORE_ALL_UP_TO = 1000
 # enough is WALK_EXPECTING times a page's worth in those newest (_dense_parts).
 WALK_NEWEST = 400
 WALK_EXPECTING = 2
-# PostgreSQL only: how long the planner's figures for a term are kept
-# (_field_shares). ANALYZE moves them little between two imports; an
+# PostgreSQL only: how long the planner's figures for a term or a query are
+# kept (_field_shares, _expected_matches). ANALYZE moves them little between two imports; an
 # estimate is only an estimate, and a stale one changes a plan, not results.
 SHARES_SECONDS = 600
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
@@ -433,13 +433,28 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
     return dense
 
 
-def _kept_field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
-    """`_field_shares`, kept SHARES_SECONDS per database and term: the
-    EXPLAIN costs 1–3 ms, and a reader's next page asks for the same term."""
+def _kept_estimate(connection, asked: str, estimate: Callable):
+    """What the planner answered `asked` (`estimate()`), kept SHARES_SECONDS
+    per database: its EXPLAIN costs 1–3 ms, and a reader's next page, or the
+    next reader's search, asks the same."""
     database = connection.settings_dict
-    address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{' '.join(term)}"
-    key = f"newsroom:search-shares:{hashlib.sha256(address.encode()).hexdigest()}"
-    return remember_for(key, lambda: _field_shares(connection, term), SHARES_SECONDS)
+    address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{asked}"
+    key = f"newsroom:search-estimate:{hashlib.sha256(address.encode()).hexdigest()}"
+    return remember_for(key, estimate, SHARES_SECONDS)
+
+
+def _kept_field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
+    """`_field_shares`, kept per database and term (`_kept_estimate`)."""
+    return _kept_estimate(
+        connection, f"shares {' '.join(term)}", lambda: _field_shares(connection, term)
+    )
+
+
+def _kept_expected_matches(connection, query: Query) -> float:
+    """`_expected_matches`, kept per database and query (`_kept_estimate`)."""
+    return _kept_estimate(
+        connection, f"matches {_tsquery(query)}", lambda: _expected_matches(connection, query)
+    )
 
 
 def _field_shares(connection, term: tuple[str, ...]) -> tuple[float, dict[str, float]]:
@@ -629,7 +644,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 for term in query.terms
                 for field, weight in FIELD_WEIGHTS.items()
             )
-            if _expected_matches(connection, query) <= SCORE_ALL_UP_TO:
+            if _kept_expected_matches(connection, query) <= SCORE_ALL_UP_TO:
                 return [_Part(matches.source, matches.source_params, points=points)]
             score, score_params = _points_sql(points)
             # No article scores more than this without a term in its title.

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -539,6 +540,27 @@ def test_a_dense_part_is_looked_for_among_the_newest_articles_first_on_postgresq
     assert len(ranking) == 12
     for start, stop in [(0, 5), (5, 21), (0, 200)]:
         assert search.ranked_ids(published, "烏克蘭", start, stop) == ranking[start:stop]
+
+
+def test_the_planner_is_asked_once_per_term_or_query_while_its_answer_is_kept():
+    """PostgreSQL's estimates (how many match several terms, how dense each
+    part of a term is) are kept `SHARES_SECONDS`: a reader's next page, or
+    the next reader's search, asks no EXPLAIN. SQLite asks none at all."""
+    for n in range(6):
+        make_article(f"第{n}篇", "北約與拜登。普京。", tags=["普京"] if n % 2 else ())
+    published = Article.objects.published()
+
+    def explains(text, start=0):
+        with CaptureQueriesContext(connection) as queries:
+            assert search.ranked_ids(published, text, start, start + 3)
+        return sum(query["sql"].startswith("EXPLAIN") for query in queries.captured_queries)
+
+    asks = int(connection.vendor == "postgresql")
+    assert [explains("北約 拜登"), explains("北約 拜登", 3), explains("北約 拜登")] == [asks, 0, 0]
+    assert [explains("北約 普京"), explains("北約 普京")] == [asks, 0]
+    assert [explains("普京"), explains("普京", 3)] == [asks, 0]
+    cache.clear()
+    assert [explains("北約 拜登"), explains("普京")] == [asks, asks]
 
 
 def test_how_many_match_several_terms_is_the_planners_estimate_on_postgresql():
