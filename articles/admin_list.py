@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .models import Article, Byline, Figure, TaggedArticle
+from .models import MOST_ROWS, Article, Byline, Figure, TaggedArticle
 from .tagging import find_tags
 
 
@@ -53,7 +53,8 @@ class CappedPaginator(Paginator):
 
     def __init__(self, object_list, per_page, *args, page_number: int = 1, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
-        self.limit = (page_number + self.lookahead) * per_page
+        # However far along: counting one past it must be a limit a database takes.
+        self.limit = min((page_number + self.lookahead) * per_page, MOST_ROWS - 1)
 
     @cached_property
     def count(self) -> int:

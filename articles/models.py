@@ -15,6 +15,9 @@ from . import markup
 from .videos import VideoInfo, describe
 
 URL_LENGTH = 2048
+# No database holds more rows than a 64-bit integer counts: neither limits
+# nor offsets go past it (the databases refuse them).
+MOST_ROWS = 2**63 - 1
 
 
 def unicode_slug(text: str, max_length: int = 100, fallback: str = "") -> str:

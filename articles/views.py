@@ -31,6 +31,7 @@ from .caching import (
     taxonomy_version,
 )
 from .models import (
+    MOST_ROWS,
     Article,
     Author,
     AuthorAlias,
@@ -44,9 +45,6 @@ from .models import (
 )
 
 PAGE_SIZE = 20
-# No database holds more rows than a 64-bit integer counts: a page starting
-# past them is not there (and the databases refuse so large an offset).
-MOST_ROWS = 2**63 - 1
 # What a card shows of an article (templates/articles/_card.html) besides its
 # bylines and figures.
 CARD_FIELDS = ("number", "slug", "title", "section", "published_at", "modified_at", "excerpt")
@@ -127,7 +125,7 @@ class ArticleListView(ListView):
         if number < 1:
             raise Http404("不是頁碼")
         start = (number - 1) * page_size
-        if start + page_size + 1 > MOST_ROWS:
+        if start + page_size + 1 > MOST_ROWS:  # past any database's rows
             raise Http404("沒有這一頁")
         rows = self.rows(queryset, start, start + page_size + 1)
         if not rows and number > 1:

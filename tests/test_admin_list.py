@@ -94,6 +94,18 @@ def test_count_stops_a_few_pages_past_the_one_shown():
     assert (later.count, later.capped) == (12, False)
 
 
+@pytest.mark.parametrize("page", ["461168601842738790", "9" * 30])
+def test_a_page_past_any_count_goes_back_to_the_list(admin_client, monkeypatch, page):
+    """As Django's admin does with a page past the last: back to the list,
+    flagged, rather than a count whose limit the database refuses."""
+    monkeypatch.setattr("articles.admin.ArticleAdmin.list_per_page", 2)
+    for _ in range(3):
+        make_article()
+    response = admin_client.get(f"{LIST}?p={page}")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
 def test_long_list_says_more_than(admin_client, monkeypatch):
     monkeypatch.setattr(CappedPaginator, "lookahead", 1)
     monkeypatch.setattr("articles.admin.ArticleAdmin.list_per_page", 2)
