@@ -4,6 +4,7 @@ the data of its columns, fetched for the page shown and no more."""
 import datetime as dt
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import models
@@ -66,6 +67,19 @@ class CappedPaginator(Paginator):
 
 
 class ArticleChangeList(ChangeList):
+    def get_filters(self, request):
+        # The date drill-down reads any number as a year, month or day: a
+        # period past Python's dates, or in the first or last year they hold
+        # (whose edges in Hong Kong and UTC time fall outside them), is a
+        # lookup that cannot be, as an impossible date is.
+        year = self.params.get(f"{self.date_hierarchy}__year") if self.date_hierarchy else None
+        if year is not None and not (year.isdecimal() and dt.MINYEAR < int(year) < dt.MAXYEAR):
+            raise IncorrectLookupParameters(f"no year {year!r} to show")
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:  # a month or day past any
+            raise IncorrectLookupParameters(error) from error
+
     def get_results(self, request):
         super().get_results(request)
         # The page's ids first, sorted on the articles' own rows; then those
@@ -153,10 +167,15 @@ class YearFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         try:
-            start = dt.datetime(int(value), 1, 1, tzinfo=timezone.get_current_timezone())
-            end = start.replace(year=start.year + 1)
+            year = int(value)
         except ValueError:
             return queryset.none()
+        # The first and last years Python's dates hold have no year before or
+        # after them for the year's edges in Hong Kong and UTC time.
+        if not dt.MINYEAR < year < dt.MAXYEAR:
+            return queryset.none()
+        start = dt.datetime(year, 1, 1, tzinfo=timezone.get_current_timezone())
+        end = start.replace(year=year + 1)
         return queryset.filter(published_at__gte=start, published_at__lt=end)
 
 
@@ -196,6 +215,8 @@ class NameFilter(admin.ListFilter):
         }
 
     def queryset(self, request, queryset):
+        if "\x00" in self.value:  # no name holds NUL, nor can PostgreSQL's text
+            return queryset.none()
         return self.filter(queryset, self.value) if self.value else queryset
 
     def filter(self, queryset, value):

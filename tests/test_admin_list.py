@@ -155,6 +155,9 @@ def test_filter_by_year_in_hong_kong_time_and_undated(admin_client):
     assert listed(admin_client, "?year=2020") == [2]
     assert listed(admin_client, "?year=none") == [3]
     assert listed(admin_client, "?year=99999") == []
+    # Years Python's dates cannot hold, or whose edges fall outside them.
+    for year in ["0", "1", "9999", "9" * 30, "abc"]:
+        assert listed(admin_client, f"?year={year}") == [], year
 
 
 def test_filter_by_tag_in_any_case_or_by_an_old_name(admin_client):
@@ -164,6 +167,15 @@ def test_filter_by_tag_in_any_case_or_by_an_old_name(admin_client):
     TagAlias.objects.create(target=Tag.objects.get(name="Putin"), name="普京", slug="普京")
     assert listed(admin_client, "?tag=普京") == [1]
     assert listed(admin_client, "?tag=nothing") == []
+
+
+@pytest.mark.parametrize("name", ["tag", "author"])
+def test_a_name_with_nul_finds_nothing(admin_client, name):
+    """No name holds NUL, and PostgreSQL's text cannot: asked for one, it
+    would fail the query."""
+    make_article(number=1, tags=["普京"], authors=["何君健"])
+    assert listed(admin_client, f"?{name}=%00") == []
+    assert listed(admin_client, f"?{name}=普%00") == []
 
 
 def test_filters_keep_each_other(admin_client):
@@ -184,6 +196,27 @@ def test_date_drill_down_from_years_to_days(admin_client):
     response = admin_client.get(LIST + "?published_at__year=2021&published_at__month=12")
     assert "published_at__day=7" in response.content.decode()
     assert listed(admin_client, "?published_at__year=2019") == [1]
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        "published_at__year=1",
+        "published_at__year=9999&published_at__month=12",
+        "published_at__year=" + "9" * 30,
+        "published_at__year=2021&published_at__month=" + "9" * 30,
+        "published_at__year=2021&published_at__month=12&published_at__day=" + "9" * 30,
+        "published_at__year=abc",
+    ],
+)
+def test_a_period_no_date_can_hold_goes_back_to_the_list(admin_client, period):
+    """As Django's admin answers an impossible date (30 February): back to
+    the list, flagged, rather than an error where the period's edges fall
+    past Python's dates."""
+    make_article(number=1)
+    response = admin_client.get(f"{LIST}?{period}")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
 
 
 @pytest.mark.parametrize(
