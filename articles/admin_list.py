@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .models import MOST_ROWS, Article, Byline, Figure, TaggedArticle
+from .models import MOST_ROWS, Article, Byline, Figure, TaggedArticle, year_of_dates
 from .tagging import find_tags
 
 
@@ -69,11 +69,10 @@ class CappedPaginator(Paginator):
 class ArticleChangeList(ChangeList):
     def get_filters(self, request):
         # The date drill-down reads any number as a year, month or day: a
-        # period past Python's dates, or in the first or last year they hold
-        # (whose edges in Hong Kong and UTC time fall outside them), is a
+        # period past Python's dates, or whose edges fall outside them, is a
         # lookup that cannot be, as an impossible date is.
         year = self.params.get(f"{self.date_hierarchy}__year") if self.date_hierarchy else None
-        if year is not None and not (year.isdecimal() and dt.MINYEAR < int(year) < dt.MAXYEAR):
+        if year is not None and not (year.isdecimal() and year_of_dates(int(year))):
             raise IncorrectLookupParameters(f"no year {year!r} to show")
         try:
             return super().get_filters(request)
@@ -170,9 +169,7 @@ class YearFilter(admin.SimpleListFilter):
             year = int(value)
         except ValueError:
             return queryset.none()
-        # The first and last years Python's dates hold have no year before or
-        # after them for the year's edges in Hong Kong and UTC time.
-        if not dt.MINYEAR < year < dt.MAXYEAR:
+        if not year_of_dates(year):
             return queryset.none()
         start = dt.datetime(year, 1, 1, tzinfo=timezone.get_current_timezone())
         end = start.replace(year=year + 1)

@@ -1,3 +1,4 @@
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,6 +19,12 @@ URL_LENGTH = 2048
 # No database holds more rows than a 64-bit integer counts: neither limits
 # nor offsets go past it (the databases refuse them).
 MOST_ROWS = 2**63 - 1
+
+
+def year_of_dates(year: int) -> bool:
+    """Whether a year's edges, in Hong Kong time and in UTC, are dates Python
+    holds: every year it holds but the first and the last."""
+    return dt.MINYEAR < year < dt.MAXYEAR
 
 
 def unicode_slug(text: str, max_length: int = 100, fallback: str = "") -> str:

@@ -83,8 +83,9 @@ SCORE_ALL_UP_TO = 1000
 WALK_NEWEST = 400
 WALK_EXPECTING = 2
 # PostgreSQL only: how long the planner's figures for a term or a query are
-# kept (_field_shares, _expected_matches). ANALYZE moves them little between two imports; an
-# estimate is only an estimate, and a stale one changes a plan, not results.
+# kept (_field_shares, _expected_matches). ANALYZE moves them little between
+# two imports; an estimate is only an estimate, and a stale one changes a
+# plan, not results.
 SHARES_SECONDS = 600
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
 # where each part's source goes.

@@ -42,6 +42,7 @@ from .models import (
     TagAlias,
     TaggedArticle,
     prefetch_for_list,
+    year_of_dates,
 )
 
 PAGE_SIZE = 20
@@ -235,9 +236,7 @@ class DateArchiveView(ArticleListView):
         year = self.kwargs["year"]
         month = self.kwargs.get("month")
         day = self.kwargs.get("day")
-        # The first and last years Python's dates hold have no year before or
-        # after them for the period's edges in Hong Kong and UTC time.
-        if not dt.MINYEAR < year < dt.MAXYEAR:
+        if not year_of_dates(year):
             raise Http404("沒有這個日期")
         try:
             start = dt.date(year, month or 1, day or 1)
