@@ -58,7 +58,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from . import markup
-from .caching import remember_for
+from .caching import prepared_cursor, remember_for
 from .pieces import BOUNDARY, CJK, CJK_CHARACTER, MAX_WORD, TOKEN, any_spelling, document, fold
 
 # What a query may cost: the first MAX_QUERY characters, at most MAX_TERMS terms.
@@ -383,7 +383,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     # planning it took longer than running it. Hence the limits written into
     # it: a limit the planner cannot see, it takes for a tenth of the rows,
     # and it then walked every article in list order (17 ms instead of 1).
-    with getattr(connection, "server_bound_cursor", connection.cursor)() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(
             " UNION ALL ".join(selects) + f" LIMIT {stop - start:d} OFFSET {start:d}", all_params
         )
