@@ -20,10 +20,12 @@ One piece list per field (title, tags, captions, body) is stored in a
   checks that they stand together, which is the same rule FTS5 applies. Both
   steps run in a SQL function (migration 0002) that keeps the planner on the index.
 
-Ranking gives the same numbers on both: a term found in the title counts 4, in
-the tags 2, in a caption 1, summed over the query's terms (FTS5 column filters
-on SQLite, `strpos` on the short stored fields on PostgreSQL); body-only
-matches count 0; ties go to the newest article. A frequency score (bm25,
+Ranking gives the same numbers on both: the articles holding more of the
+query's terms in the title come first, then, among as many, those holding more
+in the tags, then in captions (`field_weights`: for one term, 4 points in the
+title, 2 in the tags, 1 in a caption; FTS5 column filters on SQLite, `strpos`
+on the short stored fields on PostgreSQL); body-only matches count 0; ties go
+to the newest article. A frequency score (bm25,
 `ts_rank`) was measured and left out: on PostgreSQL it reads every matching
 article's whole vector out of TOAST, ~30 µs each, 270 ms for a common
 character in 10,000 articles.
@@ -64,8 +66,19 @@ from .pieces import BOUNDARY, CJK, CJK_CHARACTER, MAX_WORD, TOKEN, any_spelling,
 # What a query may cost: the first MAX_QUERY characters, at most MAX_TERMS terms.
 MAX_QUERY = 200
 MAX_TERMS = 16
-# Points for a term found in each field; the body counts nothing more than a match.
+# Points for the term of a one-term query found in each field, the fields in
+# the order they rank; the body counts nothing more than a match. A query of
+# more terms gives each field more (field_weights).
 FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
+# A ranking of several terms is read a part per number of them in the title
+# (_parts): the articles holding k of the terms or more in the title are found
+# through the index as every combination of k terms. PostgreSQL reads a
+# ranking so where no number has more combinations than this (up to 6 terms);
+# SQLite where the query has no more terms than this (each term of a
+# combination is one more read of its list of documents, measured slower for
+# three). Other rankings score every match with a term in a short field.
+MOST_COMBINATIONS = 20
+SQLITE_LEVELS_UP_TO = 2
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
 # PostgreSQL only (migration 0002): the function that finds matching documents.
 MATCHES_FUNCTION = "articles_searchdocument_matches"
@@ -223,8 +236,24 @@ def matching_articles(queryset: QuerySet, text: str) -> QuerySet:
     return queryset.filter(pk__in=_matches(connections[queryset.db], query))
 
 
+def field_weights(query: Query) -> dict[str, int]:
+    """Points for a term of `query` found in each short field, in the order
+    the fields rank: a field outweighs the ones after it for every term
+    together, so that the articles with more terms in the title come first,
+    then, among as many, those with more terms in the tags, then in captions.
+    (Powers of the number of terms + 1; for one term, FIELD_WEIGHTS.)
+
+    So the ranking is read a part per number of terms in the title (_parts),
+    each found through the index: with weights that let tags and captions
+    outweigh a title, the first page had to score every article holding a
+    term in the title, and the title hits of common words are thousands.
+    """
+    base = len(query.terms) + 1
+    return {field: base ** (len(FIELD_WEIGHTS) - 1 - n) for n, field in enumerate(FIELD_WEIGHTS)}
+
+
 def _score(connection, query: Query):
-    """The points of `query` in each article (see FIELD_WEIGHTS), as an expression."""
+    """The points of `query` in each article (see field_weights), as an expression."""
     if connection.vendor == "sqlite":
         # Which fields hold a term, from the index alone: reading the stored
         # pieces of every match would read whole bodies.
@@ -242,9 +271,10 @@ def _score(connection, query: Query):
             for term in query.terms
             for field in FIELD_WEIGHTS
         }
+    weights = field_weights(query)
     return sum(
         (
-            Case(When(condition, then=Value(FIELD_WEIGHTS[field])), default=Value(0))
+            Case(When(condition, then=Value(weights[field])), default=Value(0))
             for (_, field), condition in in_field.items()
         ),
         start=Value(0),
@@ -258,7 +288,7 @@ def search_articles(queryset: QuerySet, text: str) -> QuerySet:
     """The articles of `queryset` matching a reader's query, best matches first.
 
     Every term must be found in the title, the tags, a caption or the body.
-    The result is annotated with `search_score` (see FIELD_WEIGHTS) and ordered
+    The result is annotated with `search_score` (see field_weights) and ordered
     by it, then newest first. A query with no words gives no articles.
     """
     query = parse_query(text)
@@ -562,14 +592,17 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     the body alone (0, nothing to score); on PostgreSQL a term of one piece
     splits further, a part per score, and so does a term of several pieces
     when the planner expects one of those parts to be dense enough to walk
-    (`_dense_parts`; `stop` is where the page ends). With more terms, points in one
-    term's title can be outweighed by the others' tags and captions: on SQLite
-    the parts are the articles with a term in any short field, scored, and
-    those matched in the body alone; on PostgreSQL, the articles scoring more
-    than any can without a term in its title, found among the title hits, then
-    all the others, scored. (On SQLite the same split cost more than it saved:
-    each point is a read of the index, as long for a part of a few articles as
-    for all, and the second part would read them all twice.)
+    (`_dense_parts`; `stop` is where the page ends). With more terms, a part
+    per number of them in the title (see field_weights), all of them first,
+    each found through the index as every combination of that many terms in
+    the title and scored within by tags and captions; then the articles with
+    none in the title, scored (on SQLite those with a term in the tags or
+    captions, then those matched in the body alone). A query with more terms
+    than those parts were measured to pay for (SQLITE_LEVELS_UP_TO,
+    MOST_COMBINATIONS) has two parts on SQLite, a term in any short field
+    (scored) and the body alone, and one on PostgreSQL, every match scored,
+    as has a query of PostgreSQL's whose matches the planner expects to be
+    few (SCORE_ALL_UP_TO).
     """
     if connection.vendor == "sqlite":
         match = _fts5_select(connection)
@@ -593,18 +626,47 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 fts5(f"{{captions}} : {phrase} NOT {{title tags}} : {phrase}"),
                 fts5(f"{phrase} NOT {{title tags captions}} : {phrase}"),
             ]
+        weights = field_weights(query)
         every_term = " AND ".join(phrases)
         in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({' OR '.join(phrases)})"
+        body = fts5(f"({every_term}) NOT {in_short_fields}")
+        if len(phrases) > SQLITE_LEVELS_UP_TO:
+            return [
+                fts5(
+                    f"({in_short_fields}) AND {every_term}",
+                    [
+                        (f"{{{field}}} : {phrase}", weight)
+                        for phrase in phrases
+                        for field, weight in weights.items()
+                    ],
+                ),
+                body,
+            ]
+
+        def in_title(count):
+            # FTS5: `count` of the phrases or more in the title.
+            either = " OR ".join(
+                f"({' AND '.join(some)})" for some in itertools.combinations(phrases, count)
+            )
+            return f"{{title}} : ({either})"
+
+        below_title = [
+            (f"{{{field}}} : {phrase}", weights[field])
+            for field in ("tags", "captions")
+            for phrase in phrases
+        ]
+        parts = []
+        for count in range(len(phrases), 0, -1):
+            expression = f"({in_title(count)}) AND ({every_term})"
+            if count < len(phrases):
+                expression = f"({expression}) NOT ({in_title(count + 1)})"
+            parts.append(fts5(expression, below_title))
+        in_title_or_not = f"{{title}} : ({' OR '.join(phrases)})"
+        below = f"{{tags captions}} : ({' OR '.join(phrases)})"
         return [
-            fts5(
-                f"({in_short_fields}) AND {every_term}",
-                [
-                    (f"{{{field}}} : {phrase}", weight)
-                    for phrase in phrases
-                    for field, weight in FIELD_WEIGHTS.items()
-                ],
-            ),
-            fts5(f"({every_term}) NOT {in_short_fields}"),
+            *parts,
+            fts5(f"(({below}) AND {every_term}) NOT {in_title_or_not}", below_title),
+            body,
         ]
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
@@ -640,45 +702,64 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             )
 
         if len(query.terms) > 1:
+            weights = field_weights(query)
             points = tuple(
                 (*holds(field, term), weight)
                 for term in query.terms
-                for field, weight in FIELD_WEIGHTS.items()
+                for field, weight in weights.items()
             )
-            if _kept_expected_matches(connection, query) <= SCORE_ALL_UP_TO:
+            if (
+                math.comb(len(query.terms), len(query.terms) // 2) > MOST_COMBINATIONS
+                or _kept_expected_matches(connection, query) <= SCORE_ALL_UP_TO
+            ):
                 return [_Part(matches.source, matches.source_params, points=points)]
-            score, score_params = _points_sql(points)
-            # No article scores more than this without a term in its title.
-            ceiling = len(query.terms) * (FIELD_WEIGHTS["tags"] + FIELD_WEIGHTS["captions"])
-            # Every term somewhere, as the match function checks it; asked
-            # only of an article that scores enough to need it, and of its
-            # body only for a term its short fields do not hold.
-            every, every_params = joined(
+            # Every term somewhere, as the match function checks it; asked of
+            # an article's body only for a term its short fields do not hold.
+            every = joined(
                 [
                     joined([holds(field, term) for field in [*FIELD_WEIGHTS, "body"]], "OR")
                     for term in query.terms
                 ],
                 "AND",
             )
-            return [
-                # Above the ceiling: found among the articles with a term in
-                # the title alone, a few where the matches are thousands (and
-                # no fewer than the matches when they are not, hence the
-                # planner's estimate above).
-                _Part(
-                    *any_in(["title"], query.terms),
-                    f"CASE WHEN {score} > %s THEN {every} ELSE FALSE END",
-                    (*score_params, ceiling, *every_params),
-                    points,
-                ),
-                _Part(
-                    matches.source,
-                    matches.source_params,
-                    f"{score} <= %s",
-                    (*score_params, ceiling),
-                    points,
-                ),
-            ]
+            below_title = tuple(
+                (*holds(field, term), weights[field])
+                for field in ("tags", "captions")
+                for term in query.terms
+            )
+            held = [holds("title", term) for term in query.terms]
+            in_title = (
+                f"({' + '.join(f'({sql})::int' for sql, _ in held)})",
+                tuple(param for _, params in held for param in params),
+            )
+            parts = []
+            for count in range(len(query.terms), 0, -1):
+                # Found through migration 0012's index by every combination
+                # of `count` terms, then counted in the document: pieces
+                # found apart are no term.
+                source = in_fields(
+                    " | ".join(
+                        "("
+                        + " & ".join(f"'title:{piece}'" for term in some for piece in term)
+                        + ")"
+                        for some in itertools.combinations(query.terms, count)
+                    )
+                )
+                conditions = [(f"{in_title[0]} = {count:d}", in_title[1])]
+                if count < len(query.terms):
+                    conditions.append(every)
+                parts.append(_Part(*source, *joined(conditions, "AND"), below_title))
+            # The rest, none in the title, scored: the matches (every term
+            # already checked) are fewer than the articles holding a term in
+            # the tags or captions (香港 政府: 2,900 against 8,200 at archive size).
+            rest = _Part(
+                matches.source,
+                matches.source_params,
+                f"{in_title[0]} = 0",
+                in_title[1],
+                below_title,
+            )
+            return [*parts, rest]
         (term,) = query.terms
 
         def part(field, outside, points=()):

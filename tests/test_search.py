@@ -277,6 +277,22 @@ def test_matches_in_more_places_and_for_more_words_rank_higher():
     assert found("普京 拜登") == ["普京與拜登", "普京會面", "只在內文"]
 
 
+def test_more_terms_in_the_title_come_first_then_in_the_tags_then_in_captions():
+    """Several terms: the number of them in the title decides, then in the
+    tags, then in captions, then the date; no number of terms further down
+    makes up for one term fewer in a field above."""
+    make_article("普京拜登", "無關。", days_ago=5)
+    make_article("普京", "拜登。", tags=["普京", "拜登"], captions=["普京與拜登"], days_ago=1)
+    make_article("拜登", "普京。", tags=["普京"], days_ago=2)
+    make_article("拜登會面", "普京。", captions=["普京與拜登"], days_ago=3)
+    make_article("無題", "普京。", tags=["普京", "拜登"], days_ago=4)
+    make_article("另一篇", "普京與拜登。", captions=["普京與拜登"], days_ago=6)
+    assert found("普京 拜登") == ["普京拜登", "普京", "拜登", "拜登會面", "無題", "另一篇"]
+    scores = Article.objects.published().search("普京 拜登").values_list("search_score", flat=True)
+    # A term is worth 9 in the title, 3 in the tags, 1 in a caption.
+    assert list(scores) == [18, 9 + 6 + 2, 9 + 3, 9 + 2, 6, 2]
+
+
 def test_ranked_ids_are_the_ranked_search_a_page_at_a_time():
     for days in range(7):
         make_article(f"內文{days}", "北約。", days_ago=days)
@@ -392,7 +408,15 @@ def test_ranked_ids_are_the_ranked_search_for_any_page_and_query(
         if rng.random() < 0.1:
             Article.objects.filter(pk=article.pk).update(published_at=None)
     published = Article.objects.published()
-    for text in ["北約", "北約峰會", "香", "普京 拜登", "香 北約", "拜登 普京 香"]:
+    for text in [
+        "北約",
+        "北約峰會",
+        "香",
+        "普京 拜登",
+        "香 北約",
+        "拜登 普京 香",
+        "香 拜登 北約 普京",
+    ]:
         ranking = published.search(text)
         scores = set(ranking.values_list("search_score", flat=True))
         assert 0 in scores and len(scores) > 1, text  # scored and body-only matches both
@@ -406,9 +430,9 @@ def test_ranked_ids_are_the_ranked_search_for_two_terms_in_every_combination_of_
     monkeypatch, score_all_up_to
 ):
     """Two terms, each in every combination of title, tags and captions, so
-    that every score from 0 to 14 is there: on PostgreSQL the articles above
-    what no title can reach without a title (6) come first from the title
-    hits alone, the rest after them; on SQLite scored, then body alone."""
+    that every number of terms in each field is there (scores 0 to 26: 9 a
+    term in the title, 3 in the tags, 1 in a caption): each part of the
+    ranking, found through the index, is read in its place, page after page."""
     monkeypatch.setattr(search, "SCORE_ALL_UP_TO", score_all_up_to)
     rng = random.Random(11)
     for first in range(8):
@@ -426,8 +450,39 @@ def test_ranked_ids_are_the_ranked_search_for_two_terms_in_every_combination_of_
     published = Article.objects.published()
     for text in ["北約 普京", "普京 北約"]:
         ranking = published.search(text)
-        assert set(ranking.values_list("search_score", flat=True)) == set(range(15)), text
+        assert set(ranking.values_list("search_score", flat=True)) == set(range(27)), text
         assert_every_page_is_the_ranking(published, text, ranking, (5, 21, 40))
+
+
+def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_few(monkeypatch):
+    """A query of several terms is read a part per number of them in the
+    title, then the rest: on SQLite for two terms (the rest as those with a
+    term in the tags or captions, then the body alone), on PostgreSQL for up
+    to six (each part found through at most MOST_COMBINATIONS combinations of
+    terms). Other queries score every match. Either way, the one ranking."""
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", 0)  # however few match
+    words = ["北約", "普京", "拜登", "香", "峰會", "烏克蘭", "危機"]
+    rng = random.Random(5)
+    for n in range(40):
+
+        def some(most):
+            return rng.sample(words, rng.randint(0, most))
+
+        make_article(
+            "".join(some(4)) or f"第{n}篇",
+            "。".join(words) + "。",
+            tags=some(3),
+            captions=["、".join(some(5))],
+            days_ago=rng.choice([1, 2, 3]),  # ties, broken by number
+        )
+    published = Article.objects.published()
+    sqlite = connection.vendor == "sqlite"
+    for count, expected in [(2, 4 if sqlite else 3), (3, 2 if sqlite else 4), (6, 2 if sqlite else 7), (7, 2 if sqlite else 1)]:  # fmt: skip
+        query = parse_query(" ".join(words[:count]))
+        assert len(search._parts(connection, query, "id", 21)) == expected, count
+        ranking = published.search(" ".join(words[:count]))
+        assert ranking.count() == 40
+        assert_every_page_is_the_ranking(published, " ".join(words[:count]), ranking, (4, 21))
 
 
 @score_all_or_split
@@ -436,17 +491,17 @@ def test_a_ranked_search_reads_matches_through_their_own_indexes(monkeypatch, sc
     split = score_all_up_to == 0
     make_article("普京", "普京與拜登。")
     make_article("拜登", "普京與拜登。")
-    # SQLite, one term: title, tags, captions alone, body alone; more: scored,
-    # body alone. PostgreSQL, one term of one piece: a part for each score
-    # from 7 to 1, then the body alone; of several pieces: title, tags,
-    # captions alone, body alone (a part per score when one is dense); more
-    # terms: scored whole, or the title hits above what no other can score,
-    # then the rest.
+    # SQLite, one term: title, tags, captions alone, body alone; two: both
+    # in the title, one, then tags or captions (scored), body alone.
+    # PostgreSQL, one term of one piece: a part for each score from 7 to 1,
+    # then the body alone; of several pieces: title, tags, captions alone,
+    # body alone (a part per score when one is dense); more terms: scored
+    # whole, or both in the title, one, then the rest (scored).
     make_article("普京峰會", "普京峰會。")
     for text, parts, postgresql_parts in [
         ("普京", 4, 7),
         ("普京峰會", 4, 3),
-        ("普京 拜登", 2, 1 if split else 0),
+        ("普京 拜登", 4, 2 if split else 0),
     ]:
         with CaptureQueriesContext(connection) as queries:
             assert len(search.ranked_ids(Article.objects.published(), text, 0, 21)) >= 1
@@ -613,6 +668,19 @@ def test_a_title_outweighs_tags_and_captions_together():
     weights = search.FIELD_WEIGHTS
     assert weights["title"] > weights["tags"] + weights["captions"]
     assert weights["tags"] > weights["captions"] > 0
+    assert search.field_weights(parse_query("北約")) == weights
+
+
+@pytest.mark.parametrize("count", range(1, search.MAX_TERMS + 1))
+def test_a_field_outweighs_the_fields_below_it_for_every_term_together(count):
+    """What lets a ranking of several terms be read a part per number of them
+    in the title (search._parts)."""
+    query = parse_query(" ".join(CHARACTERS[:count]))
+    assert len(query.terms) == count
+    title, tags, captions = search.field_weights(query).values()
+    assert title > count * (tags + captions)
+    assert tags > count * captions
+    assert captions > 0
 
 
 def test_search_keeps_the_querysets_filters():
