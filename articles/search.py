@@ -655,17 +655,15 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             for field in ("tags", "captions")
             for phrase in phrases
         ]
-        parts = []
-        for count in range(len(phrases), 0, -1):
-            expression = f"({in_title(count)}) AND ({every_term})"
-            if count < len(phrases):
-                expression = f"({expression}) NOT ({in_title(count + 1)})"
+        # All of them in the title, then fewer: each with every term somewhere.
+        parts = [fts5(in_title(len(phrases)), below_title)]
+        for count in range(len(phrases) - 1, 0, -1):
+            expression = f"(({in_title(count)}) AND ({every_term})) NOT ({in_title(count + 1)})"
             parts.append(fts5(expression, below_title))
-        in_title_or_not = f"{{title}} : ({' OR '.join(phrases)})"
         below = f"{{tags captions}} : ({' OR '.join(phrases)})"
         return [
             *parts,
-            fts5(f"(({below}) AND {every_term}) NOT {in_title_or_not}", below_title),
+            fts5(f"(({below}) AND {every_term}) NOT {in_title(1)}", below_title),
             body,
         ]
     if connection.vendor == "postgresql":
