@@ -36,7 +36,7 @@ from .admin_list import (
     count_of,
 )
 from .caching import content_changed_on_commit
-from .forms import FigureForm, figure_thumbnail
+from .forms import AuthorForm, FigureForm, figure_thumbnail
 from .forms_admin import ArticleAdminForm, TextareaField
 from .models import (
     Article,
@@ -679,6 +679,7 @@ class SectionAdmin(ChangesArticles, KeepsOldSlugs, admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(ChangesArticles, KeepsOldSlugs, admin.ModelAdmin):
+    form = AuthorForm
     alias_model = AuthorAlias
     article_link = "bylines__author"
     list_display = ["name", "slug", "article_count", "has_avatar"]

@@ -1,4 +1,4 @@
-"""Figure images: check them, clean them, make their renditions, store them.
+"""Figure images and authors' pictures: check them, clean them, make their renditions, store them.
 
 Whatever the source — a download from the Wayback Machine or an editor's upload —
 an image goes through `process()`: Pillow decides what it is (JPEG, PNG, GIF or
@@ -40,6 +40,9 @@ WEBP_QUALITY = 80
 # The stored full-size copy is re-encoded too (that is what strips its
 # metadata), at a quality that keeps it a faithful master for new renditions.
 ORIGINAL_QUALITY = 90
+# An author's picture is stored this many pixels square: twice the size pages
+# show it at, for screens of two pixels to the point.
+AVATAR_SIZE = 192
 # Fields of a figure that describe its local image; cleared together.
 LOCAL_FIELDS = ("image", "width", "height", "renditions", "fetch_error")
 
@@ -158,6 +161,24 @@ def process(
         digest=hashlib.sha256(data).hexdigest(),
         renditions=renditions,
     )
+
+
+def avatar(data: bytes, *, size: int = AVATAR_SIZE, max_pixels: int | None = None) -> bytes:
+    """An author's picture: image bytes checked as `process()` checks them,
+    turned upright, cut to the square at their centre, made `size` pixels
+    square (never larger than the picture) and encoded as JPEG from the
+    pixels alone; raise ImageRejected if they are not usable."""
+    source = open_image(data, max_pixels=max_pixels)
+    try:
+        upright = ImageOps.exif_transpose(source)
+        pixels = _flatten(_srgb(upright, source.info.get("icc_profile")))
+        side = min(size, *pixels.size)
+        square = ImageOps.fit(pixels, (side, side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        square.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    except (OSError, ValueError) as error:
+        raise ImageRejected("damaged", f"cannot convert the image: {error}") from None
+    return out.getvalue()
 
 
 def _srgb(image: Image.Image, profile: bytes | None) -> Image.Image:

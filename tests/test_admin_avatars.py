@@ -1,0 +1,134 @@
+"""Authors' pictures uploaded in the admin: checked, upright, square, small and clean."""
+
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from articles import images
+from articles.models import Author
+
+from . import imagefiles
+from .admin_factories import form_data
+
+pytestmark = pytest.mark.django_db
+
+STORED_NAME = r"authors/[0-9a-f]{16}(_\w+)?\.jpg"
+
+
+def change_url(author: Author) -> str:
+    return f"/admin/articles/author/{author.pk}/change/"
+
+
+def post_avatar(admin_client, author: Author, data: bytes | None, **fields):
+    """Post the author's change form with `data` uploaded as its picture."""
+    url = change_url(author)
+    values = form_data(admin_client.get(url)) | fields
+    if data is not None:
+        values["avatar"] = SimpleUploadedFile("我的相片.jpg", data, content_type="image/jpeg")
+    return admin_client.post(url, values)
+
+
+def stored_files(settings) -> list:
+    return sorted(path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file())
+
+
+def is_red(pixel) -> bool:
+    red, green, blue = pixel
+    return red > 200 and green < 60 and blue < 60
+
+
+@pytest.fixture
+def author():
+    return Author.objects.create(name="何君健", slug="ho-kwan-kin")
+
+
+def test_an_uploaded_picture_is_stored_upright_square_small_and_clean(
+    admin_client, author, settings, client
+):
+    # Stored sideways (EXIF orientation 6), with a GPS position, a camera
+    # make and a comment; its red corner is top left as stored.
+    upload = imagefiles.jpeg_rotated_with_gps((900, 900))
+    assert post_avatar(admin_client, author, upload).status_code == 302
+    author.refresh_from_db()
+    assert re.fullmatch(STORED_NAME, author.avatar.name), author.avatar.name
+    (path,) = stored_files(settings)
+    data = path.read_bytes()
+    assert imagefiles.SECRET not in data
+    picture = Image.open(io.BytesIO(data))
+    assert picture.format == "JPEG"
+    assert picture.size == (images.AVATAR_SIZE, images.AVATAR_SIZE)
+    assert not picture.getexif()
+    picture = picture.convert("RGB")
+    # Turned as the orientation says: the red corner is now top right.
+    assert is_red(picture.getpixel((images.AVATAR_SIZE - 8, 8)))
+    assert not is_red(picture.getpixel((8, 8)))
+    page = client.get(author.get_absolute_url()).content.decode()
+    assert f'src="{author.avatar.url}"' in page
+
+
+def test_a_picture_is_cut_to_its_centre_and_never_enlarged(admin_client, author, settings):
+    # 300 × 120: the square in its middle is 120 wide, less than AVATAR_SIZE.
+    assert post_avatar(admin_client, author, imagefiles.png((300, 120))).status_code == 302
+    author.refresh_from_db()
+    picture = Image.open(author.avatar.path)
+    assert picture.size == (120, 120)
+    assert picture.format == "JPEG"
+    # The PNG's right half is transparent: on white, not black.
+    assert picture.convert("RGB").getpixel((110, 60)) == pytest.approx((255, 255, 255), abs=8)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (imagefiles.bomb_png(), "圖片像素太多"),
+        (imagefiles.truncated_jpeg(), "圖片已損壞或不完整"),
+        (imagefiles.HTML, "不是 JPEG、PNG、GIF 或 WebP 圖片"),
+        (imagefiles.SVG, "不是 JPEG、PNG、GIF 或 WebP 圖片"),
+    ],
+    ids=["bomb", "truncated", "html", "svg"],
+)
+def test_a_file_that_is_no_usable_picture_is_refused_and_nothing_stored(
+    admin_client, author, settings, data, message
+):
+    response = post_avatar(admin_client, author, data, bio="攝影記者。")
+    assert response.status_code == 200
+    assert message in "".join(response.context["adminform"].form.errors["avatar"])
+    author.refresh_from_db()
+    assert not author.avatar and author.bio == ""
+    assert stored_files(settings) == []
+
+
+def test_a_replaced_or_cleared_picture_leaves_no_file_behind(
+    admin_client, author, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_avatar(admin_client, author, imagefiles.jpeg((400, 400)))
+    author.refresh_from_db()
+    first = author.avatar.name
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_avatar(admin_client, author, imagefiles.webp((500, 500))).status_code == 302
+    author.refresh_from_db()
+    assert author.avatar.name != first
+    assert [path.name for path in stored_files(settings)] == [author.avatar.name.split("/")[1]]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_avatar(admin_client, author, None, **{"avatar-clear": "on"}).status_code == 302
+    author.refresh_from_db()
+    assert not author.avatar
+    assert stored_files(settings) == []
+
+
+def test_saving_an_author_untouched_keeps_the_picture(
+    admin_client, author, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_avatar(admin_client, author, imagefiles.jpeg((400, 400)))
+    author.refresh_from_db()
+    kept = author.avatar.name
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_avatar(admin_client, author, None, bio="攝影記者。").status_code == 302
+    author.refresh_from_db()
+    assert author.avatar.name == kept and author.bio == "攝影記者。"
+    assert len(stored_files(settings)) == 1
