@@ -101,34 +101,31 @@ def test_a_file_that_is_no_usable_picture_is_refused_and_nothing_stored(
     assert stored_files(settings) == []
 
 
+def saved(admin_client, author, capture, data, **fields) -> Author:
+    """The author once the form is posted and its transaction committed."""
+    with capture(execute=True):
+        assert post_avatar(admin_client, author, data, **fields).status_code == 302
+    author.refresh_from_db()
+    return author
+
+
 def test_a_replaced_or_cleared_picture_leaves_no_file_behind(
     admin_client, author, settings, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        post_avatar(admin_client, author, imagefiles.jpeg((400, 400)))
-    author.refresh_from_db()
-    first = author.avatar.name
-    with django_capture_on_commit_callbacks(execute=True):
-        assert post_avatar(admin_client, author, imagefiles.webp((500, 500))).status_code == 302
-    author.refresh_from_db()
-    assert author.avatar.name != first
-    assert [path.name for path in stored_files(settings)] == [author.avatar.name.split("/")[1]]
-    with django_capture_on_commit_callbacks(execute=True):
-        assert post_avatar(admin_client, author, None, **{"avatar-clear": "on"}).status_code == 302
-    author.refresh_from_db()
-    assert not author.avatar
+    capture = django_capture_on_commit_callbacks
+    first = saved(admin_client, author, capture, imagefiles.jpeg((400, 400))).avatar.name
+    replaced = saved(admin_client, author, capture, imagefiles.webp((500, 500))).avatar.name
+    assert replaced != first
+    assert [path.name for path in stored_files(settings)] == [replaced.split("/")[1]]
+    assert not saved(admin_client, author, capture, None, **{"avatar-clear": "on"}).avatar
     assert stored_files(settings) == []
 
 
 def test_saving_an_author_untouched_keeps_the_picture(
     admin_client, author, settings, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        post_avatar(admin_client, author, imagefiles.jpeg((400, 400)))
-    author.refresh_from_db()
-    kept = author.avatar.name
-    with django_capture_on_commit_callbacks(execute=True):
-        assert post_avatar(admin_client, author, None, bio="攝影記者。").status_code == 302
-    author.refresh_from_db()
+    capture = django_capture_on_commit_callbacks
+    kept = saved(admin_client, author, capture, imagefiles.jpeg((400, 400))).avatar.name
+    author = saved(admin_client, author, capture, None, bio="攝影記者。")
     assert author.avatar.name == kept and author.bio == "攝影記者。"
     assert len(stored_files(settings)) == 1
