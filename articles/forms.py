@@ -115,7 +115,7 @@ class AuthorForm(forms.ModelForm):
         value = self.cleaned_data.get("avatar")
         if isinstance(value, UploadedFile):
             data = _read_upload(value, images.avatar)
-            return ContentFile(data, name=f"{hashlib.sha256(data).hexdigest()[:16]}.jpg")
+            return ContentFile(data, name=avatar_file(data))
         # False clears the picture; None leaves it as it is.
         return value
 
@@ -124,6 +124,11 @@ class AuthorForm(forms.ModelForm):
         if self.previous_avatar and "avatar" in self.changed_data:
             images.delete_files_on_commit([self.previous_avatar], author.avatar.storage)
         return author
+
+
+def avatar_file(data: bytes) -> str:
+    """The name a cleaned picture is stored under (in the field's folder): its content's hash."""
+    return f"{hashlib.sha256(data).hexdigest()[:16]}.jpg"
 
 
 def _process_upload(upload: UploadedFile) -> images.ProcessedImage:

@@ -2,9 +2,12 @@
 
 import io
 import re
+from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from PIL import Image
 
 from articles import images
@@ -129,3 +132,36 @@ def test_saving_an_author_untouched_keeps_the_picture(
     author = saved(admin_client, author, capture, None, bio="攝影記者。")
     assert author.avatar.name == kept and author.bio == "攝影記者。"
     assert len(stored_files(settings)) == 1
+
+
+def test_pictures_stored_before_are_cleaned_by_a_command(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    old = Author.objects.create(name="舊相", slug="old")
+    old.avatar.save("old.jpg", ContentFile(imagefiles.jpeg_rotated_with_gps((900, 600))))
+    broken = Author.objects.create(name="壞相", slug="broken")
+    broken.avatar.save("broken.jpg", ContentFile(imagefiles.truncated_jpeg()))
+    uploaded = Author.objects.create(name="新相", slug="new")
+    capture = django_capture_on_commit_callbacks
+    clean_name = saved(admin_client, uploaded, capture, imagefiles.jpeg((300, 300))).avatar.name
+    Author.objects.create(name="無相", slug="none")
+    out, err = io.StringIO(), io.StringIO()
+    with capture(execute=True), pytest.raises(CommandError):
+        call_command("clean_avatars", stdout=out, stderr=err)
+    assert out.getvalue().strip() == "1 pictures cleaned, 1 already clean, 1 failed"
+    assert err.getvalue().startswith("author broken: authors/broken.jpg: damaged or truncated")
+    old.refresh_from_db()
+    assert re.fullmatch(STORED_NAME, old.avatar.name)
+    picture = Image.open(old.avatar.path)
+    assert picture.size == (images.AVATAR_SIZE, images.AVATAR_SIZE) and not picture.getexif()
+    assert imagefiles.SECRET not in Path(old.avatar.path).read_bytes()
+    uploaded.refresh_from_db()
+    assert uploaded.avatar.name == clean_name
+    assert Author.objects.get(slug="broken").avatar.name == "authors/broken.jpg"
+    names = {path.relative_to(settings.MEDIA_ROOT).as_posix() for path in stored_files(settings)}
+    assert names == {old.avatar.name, clean_name, "authors/broken.jpg"}
+    # Run again: nothing left to clean, the broken picture still reported.
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("clean_avatars", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip() == "0 pictures cleaned, 2 already clean, 1 failed"
