@@ -1,6 +1,7 @@
 """The figure and author forms of the admin: uploads checked and processed like fetched images."""
 
 import hashlib
+import re
 
 from django import forms
 from django.conf import settings
@@ -65,7 +66,7 @@ class FigureForm(forms.ModelForm):
             self.cleared = True
             return False
         if isinstance(value, UploadedFile):
-            self.processed = _process_upload(value)
+            self.processed = _read_upload(value, images.process)
         # None: the model field is left as it is; the new image is stored in
         # save(), under a name of our making.
         return None
@@ -114,8 +115,7 @@ class AuthorForm(forms.ModelForm):
     def clean_avatar(self):
         value = self.cleaned_data.get("avatar")
         if isinstance(value, UploadedFile):
-            data = _read_upload(value, images.avatar)
-            return ContentFile(data, name=avatar_file(data))
+            return avatar_file(_read_upload(value, images.avatar))
         # False clears the picture; None leaves it as it is.
         return value
 
@@ -126,13 +126,18 @@ class AuthorForm(forms.ModelForm):
         return author
 
 
-def avatar_file(data: bytes) -> str:
-    """The name a cleaned picture is stored under (in the field's folder): its content's hash."""
-    return f"{hashlib.sha256(data).hexdigest()[:16]}.jpg"
+def avatar_file(data: bytes) -> ContentFile:
+    """A cleaned picture (`images.avatar`) as a file to store, named by its
+    content's hash (the storage puts it in the field's folder)."""
+    return ContentFile(data, name=f"{hashlib.sha256(data).hexdigest()[:16]}.jpg")
 
 
-def _process_upload(upload: UploadedFile) -> images.ProcessedImage:
-    return _read_upload(upload, images.process)
+def is_avatar_file(name: str) -> bool:
+    """Whether a stored picture's name is one `avatar_file` made (the storage
+    may have added a suffix to keep it free)."""
+    folder = Author._meta.get_field("avatar").upload_to
+    pattern = rf"{re.escape(folder)}[0-9a-f]{{16}}(_[0-9A-Za-z]+)?\.jpg"
+    return re.fullmatch(pattern, name) is not None
 
 
 def _read_upload(upload: UploadedFile, process):

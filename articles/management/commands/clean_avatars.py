@@ -1,15 +1,9 @@
-import re
-
-from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from articles import images
-from articles.forms import avatar_file
+from articles.forms import avatar_file, is_avatar_file
 from articles.models import Author
-
-# The names AuthorForm gives the pictures it stores (the storage may add a suffix).
-CLEANED = re.compile(r"authors/[0-9a-f]{16}(_[0-9A-Za-z]+)?\.jpg")
 
 
 class Command(BaseCommand):
@@ -24,7 +18,7 @@ class Command(BaseCommand):
         failed = []
         for author in Author.objects.exclude(avatar="").order_by("pk"):
             name = author.avatar.name
-            if CLEANED.fullmatch(name):
+            if is_avatar_file(name):
                 kept += 1
                 continue
             try:
@@ -37,7 +31,7 @@ class Command(BaseCommand):
                 failed.append(f"author {author.slug}: {name}: cannot read it: {error}")
                 continue
             with transaction.atomic():
-                author.avatar = ContentFile(data, name=avatar_file(data))
+                author.avatar = avatar_file(data)
                 author.save(update_fields=["avatar"])
                 images.delete_files_on_commit([name], author.avatar.storage)
             cleaned += 1
