@@ -76,7 +76,8 @@ FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
 # ranking so where no number has more combinations than this (up to 6 terms);
 # SQLite where the query has no more terms than this (each term of a
 # combination is one more read of its list of documents, measured slower for
-# three). Other rankings score every match with a term in a short field.
+# three). Other rankings score every match with a term in the title together
+# (on PostgreSQL, every match).
 MOST_COMBINATIONS = 20
 SQLITE_LEVELS_UP_TO = 2
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
@@ -95,10 +96,11 @@ SCORE_ALL_UP_TO = 1000
 # enough is WALK_EXPECTING times a page's worth in those newest (_dense_parts).
 WALK_NEWEST = 400
 WALK_EXPECTING = 2
-# PostgreSQL only: how long the planner's figures for a term or a query are
-# kept (_field_shares, _expected_matches). ANALYZE moves them little between
-# two imports; an estimate is only an estimate, and a stale one changes a
-# plan, not results.
+# How long the figures a ranking's parts are chosen by are kept: PostgreSQL's
+# planner's for a term or a query (_field_shares, _expected_matches), SQLite's
+# count of the articles with a term in the title (_parts). ANALYZE moves them
+# little between two imports; an estimate is only an estimate, and a stale one
+# changes a plan, not results.
 SHARES_SECONDS = 600
 # In a ranking's SQL (ranked_ids): the search document's alias, and the mark
 # where each part's source goes.
@@ -205,6 +207,17 @@ def _fts5_select(connection) -> str:
 def _fts5_match(connection, expression: str) -> RawSQL:
     """The ids of the SQLite documents matching an FTS5 expression."""
     return RawSQL(_fts5_select(connection), [expression])
+
+
+def _fts5_count(connection, expression: str, most: int) -> int:
+    """How many SQLite documents match an FTS5 expression, counted up to `most`
+    (FTS5 reads its lists of documents only as far as the rows it is asked for)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ({_fts5_select(connection)} LIMIT %s)", [expression, most]
+        )
+        (count,) = cursor.fetchone()
+    return count
 
 
 def _matches(connection, query: Query) -> RawSQL:
@@ -465,9 +478,10 @@ def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> s
 
 
 def _kept_estimate(connection, asked: str, estimate: Callable):
-    """What the planner answered `asked` (`estimate()`), kept SHARES_SECONDS
-    per database: its EXPLAIN costs 1–3 ms, and a reader's next page, or the
-    next reader's search, asks the same."""
+    """What the database answered `asked` (`estimate()`), kept SHARES_SECONDS
+    per database: PostgreSQL's EXPLAIN costs 1–3 ms, counting an FTS5 match
+    on SQLite up to 2, and a reader's next page, or the next reader's search,
+    asks the same."""
     database = connection.settings_dict
     address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{asked}"
     key = f"newsroom:search-estimate:{hashlib.sha256(address.encode()).hexdigest()}"
@@ -599,10 +613,10 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     none in the title, scored (on SQLite those with a term in the tags or
     captions, then those matched in the body alone). A query with more terms
     than those parts were measured to pay for (SQLITE_LEVELS_UP_TO,
-    MOST_COMBINATIONS) has two parts on SQLite, a term in any short field
-    (scored) and the body alone, and one on PostgreSQL, every match scored,
-    as has a query of PostgreSQL's whose matches the planner expects to be
-    few (SCORE_ALL_UP_TO).
+    MOST_COMBINATIONS) reads its title parts as one on SQLite, every article
+    with a term in the title scored, and has one part on PostgreSQL, every
+    match scored, as has a query of PostgreSQL's whose matches the planner
+    expects to be few (SCORE_ALL_UP_TO).
     """
     if connection.vendor == "sqlite":
         match = _fts5_select(connection)
@@ -628,20 +642,35 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             ]
         weights = field_weights(query)
         every_term = " AND ".join(phrases)
-        in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({' OR '.join(phrases)})"
+        any_term = " OR ".join(phrases)
+        any_in_title = f"{{title}} : ({any_term})"
+        in_short_fields = f"{{{' '.join(FIELD_WEIGHTS)}}} : ({any_term})"
+        below_title = [
+            (f"{{{field}}} : {phrase}", weights[field])
+            for field in ("tags", "captions")
+            for phrase in phrases
+        ]
+        # After the title: a term in the tags or captions, scored; the body alone.
+        below = fts5(
+            f"(({{tags captions}} : ({any_term})) AND {every_term}) NOT {any_in_title}", below_title
+        )
         body = fts5(f"({every_term}) NOT {in_short_fields}")
         if len(phrases) > SQLITE_LEVELS_UP_TO:
-            return [
-                fts5(
-                    f"({in_short_fields}) AND {every_term}",
-                    [
-                        (f"{{{field}}} : {phrase}", weight)
-                        for phrase in phrases
-                        for field, weight in weights.items()
-                    ],
-                ),
-                body,
-            ]
+            points = [(f"{{title}} : {phrase}", weights["title"]) for phrase in phrases]
+            with_title = f"({any_in_title}) AND {every_term}"
+            counted = _kept_estimate(
+                connection,
+                f"count {stop} {with_title}",
+                lambda: _fts5_count(connection, with_title, stop),
+            )
+            if counted >= stop:
+                # The page is filled by the articles with a term in the
+                # title: they are all that is scored.
+                return [fts5(with_title, points + below_title), below, body]
+            # The page goes on below the title: scored together with the
+            # tags and captions, each list of a term in a field is read once,
+            # not once a part.
+            return [fts5(f"({in_short_fields}) AND {every_term}", points + below_title), body]
 
         def in_title(count):
             # FTS5: `count` of the phrases or more in the title.
@@ -650,22 +679,12 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             )
             return f"{{title}} : ({either})"
 
-        below_title = [
-            (f"{{{field}}} : {phrase}", weights[field])
-            for field in ("tags", "captions")
-            for phrase in phrases
-        ]
         # All of them in the title, then fewer: each with every term somewhere.
         parts = [fts5(in_title(len(phrases)), below_title)]
         for count in range(len(phrases) - 1, 0, -1):
             expression = f"(({in_title(count)}) AND ({every_term})) NOT ({in_title(count + 1)})"
             parts.append(fts5(expression, below_title))
-        below = f"{{tags captions}} : ({' OR '.join(phrases)})"
-        return [
-            *parts,
-            fts5(f"(({below}) AND {every_term}) NOT {in_title(1)}", below_title),
-            body,
-        ]
+        return [*parts, below, body]
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
         found = _matches(connection, query)
