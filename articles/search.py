@@ -655,22 +655,22 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             f"(({{tags captions}} : ({any_term})) AND {every_term}) NOT {any_in_title}", below_title
         )
         body = fts5(f"({every_term}) NOT {in_short_fields}")
-        if len(phrases) > SQLITE_LEVELS_UP_TO:
-            points = [(f"{{title}} : {phrase}", weights["title"]) for phrase in phrases]
-            with_title = f"({any_in_title}) AND {every_term}"
-            counted = _kept_estimate(
-                connection,
-                f"count {stop} {with_title}",
-                lambda: _fts5_count(connection, with_title, stop),
-            )
-            if counted >= stop:
-                # The page is filled by the articles with a term in the
-                # title: they are all that is scored.
-                return [fts5(with_title, points + below_title), below, body]
-            # The page goes on below the title: scored together with the
-            # tags and captions, each list of a term in a field is read once,
-            # not once a part.
+        points = [(f"{{title}} : {phrase}", weights["title"]) for phrase in phrases]
+        with_title = f"({any_in_title}) AND {every_term}"
+        counted = _kept_estimate(
+            connection,
+            f"count {stop} {with_title}",
+            lambda: _fts5_count(connection, with_title, stop),
+        )
+        if counted < stop:
+            # The page goes on below the title: every match with a term in
+            # a short field, scored in one part, reads each term's list in
+            # each field once, not once a part.
             return [fts5(f"({in_short_fields}) AND {every_term}", points + below_title), body]
+        if len(phrases) > SQLITE_LEVELS_UP_TO:
+            # The page is filled by the articles with a term in the title:
+            # they are all that is scored.
+            return [fts5(with_title, points + below_title), below, body]
 
         def in_title(count):
             # FTS5: `count` of the phrases or more in the title.

@@ -510,8 +510,10 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
     term in the tags or captions, then the body alone), on PostgreSQL for up
     to six (each part found through at most MOST_COMBINATIONS combinations of
     terms). Other queries score every match: on PostgreSQL at once, on SQLite
-    those with a term in the title first when they fill the page. Either way,
-    the one ranking."""
+    those with a term in the title as one part. On SQLite, only where the
+    articles with a term in the title fill the page; where they do not, every
+    match with a term in a short field is scored at once. Either way, the one
+    ranking."""
     monkeypatch.setattr(search, "SCORE_ALL_UP_TO", 0)  # however few match
     words = ["北約", "普京", "拜登", "香", "峰會", "烏克蘭", "危機"]
     rng = random.Random(5)
@@ -529,16 +531,16 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
         )
     published = Article.objects.published()
     sqlite = connection.vendor == "sqlite"
-    for count, expected in [(2, 4 if sqlite else 3), (3, 4), (6, 7), (7, 1)]:
+    for count, expected in [(2, 4 if sqlite else 3), (3, 3 if sqlite else 4), (6, 3 if sqlite else 7), (7, 3 if sqlite else 1)]:  # fmt: skip
         query = parse_query(" ".join(words[:count]))
-        if sqlite and count > search.SQLITE_LEVELS_UP_TO:
-            # A page the articles with a term in the title fill scores them
-            # alone; one that goes on below them scores them with those with
-            # a term in the tags or captions.
+        if sqlite:
+            # Read so where the articles with a term in the title fill the
+            # page; a page that goes on below them scores every article with
+            # a term in a short field together.
             titles = published.values_list("title", flat=True)
             with_title = sum(any(word in title for word in words[:count]) for title in titles)
             assert 0 < with_title < 40
-            assert len(search._parts(connection, query, "id", with_title)) == 3, count
+            assert len(search._parts(connection, query, "id", with_title)) == expected, count
             assert len(search._parts(connection, query, "id", with_title + 1)) == 2, count
         else:
             assert len(search._parts(connection, query, "id", 21)) == expected, count
@@ -554,24 +556,32 @@ def test_a_ranked_search_reads_matches_through_their_own_indexes(monkeypatch, sc
     make_article("普京", "普京與拜登。")
     make_article("拜登", "普京與拜登。")
     # SQLite, one term: title, tags, captions alone, body alone; two: both
-    # in the title, one, then tags or captions (scored), body alone.
+    # in the title, one, then tags or captions (scored), body alone, where
+    # the articles with a term in the title fill the page (two of three
+    # fill a page of two), else a term in a short field (scored), body alone.
     # PostgreSQL, one term of one piece: a part for each score from 7 to 1,
     # then the body alone; of several pieces: title, tags, captions alone,
     # body alone (a part per score when one is dense); more terms: scored
     # whole, or both in the title, one, then the rest (scored).
     make_article("普京峰會", "普京峰會。")
-    for text, parts, postgresql_parts in [
-        ("普京", 4, 7),
-        ("普京峰會", 4, 3),
-        ("普京 拜登", 4, 2 if split else 0),
+    for text, stop, parts, postgresql_parts in [
+        ("普京", 21, 4, 7),
+        ("普京峰會", 21, 4, 3),
+        ("普京 拜登", 2, 4, 2 if split else 0),
+        ("普京 拜登", 21, 2, 2 if split else 0),
     ]:
         with CaptureQueriesContext(connection) as queries:
-            assert len(search.ranked_ids(Article.objects.published(), text, 0, 21)) >= 1
+            assert len(search.ranked_ids(Article.objects.published(), text, 0, stop)) >= 1
         *asked, query = queries.captured_queries
         # PostgreSQL asks its planner how many match a query of several
-        # terms, and how dense each part of a one-term ranking is.
-        planned = connection.vendor == "postgresql"
-        assert [q["sql"].startswith("EXPLAIN") for q in asked] == ([True] if planned else [])
+        # terms, and how dense each part of a one-term ranking is; SQLite
+        # counts the articles with a term of several in the title, up to
+        # where the page ends (each answer kept: asked once a query).
+        if connection.vendor == "postgresql":
+            expected = [] if (text, stop) == ("普京 拜登", 21) else ["EXPLAIN (FORMAT"]
+        else:
+            expected = ["SELECT COUNT(*)"] if " " in text else []
+        assert [" ".join(q["sql"].split()[:2]) for q in asked] == expected, text
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
@@ -692,10 +702,19 @@ def test_how_many_match_several_terms_is_the_planners_estimate_on_postgresql():
         assert 5 <= search._expected_matches(connection, parse_query("北約 拜登")) <= 12
         assert search._expected_matches(connection, parse_query("北約 麒麟")) < 3
     else:
-        # SQLite's parts do not depend on it: one query, nothing asked first.
-        with CaptureQueriesContext(connection) as queries:
-            found = search.ranked_ids(Article.objects.published(), "北約 拜登", 0, 21)
-        assert len(found) == 12 and len(queries.captured_queries) == 1
+        # SQLite has no planner's estimate: it counts, through FTS5, the
+        # articles with a term in the title up to the page's end (none here),
+        # once, and keeps the count for the next page of the same size.
+        for asked in (2, 1):
+            with CaptureQueriesContext(connection) as queries:
+                found = search.ranked_ids(Article.objects.published(), "北約 拜登", 0, 21)
+            assert len(found) == 12 and len(queries.captured_queries) == asked
+        phrases = [search._fts5_phrase(term) for term in parse_query("北約 拜登").terms]
+        every = " AND ".join(phrases)
+        assert search._fts5_count(connection, every, 5) == 5
+        assert search._fts5_count(connection, every, 21) == 12
+        in_title = f"({{title}} : ({' OR '.join(phrases)})) AND {every}"
+        assert search._fts5_count(connection, in_title, 21) == 0
 
 
 def test_the_index_finds_a_term_in_one_short_field():
