@@ -43,6 +43,7 @@ QUERIES = [
     ("common character", "的"),
     ("two words", "普京 拜登"),
     ("two common characters", "香 港"),
+    ("three common characters", "香 港 人"),
     ("no hit", "麒麟"),
 ]
 
