@@ -76,8 +76,8 @@ FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
 # ranking so where no number has more combinations than this (up to 6 terms);
 # SQLite where the query has no more terms than this (each term of a
 # combination is one more read of its list of documents, measured slower for
-# three). Other rankings score every match with a term in the title together
-# (on PostgreSQL, every match).
+# three). Other rankings score together, on SQLite every article with a term
+# in the title, on PostgreSQL every match.
 MOST_COMBINATIONS = 20
 SQLITE_LEVELS_UP_TO = 2
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
@@ -616,7 +616,10 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     MOST_COMBINATIONS) reads its title parts as one on SQLite, every article
     with a term in the title scored, and has one part on PostgreSQL, every
     match scored, as has a query of PostgreSQL's whose matches the planner
-    expects to be few (SCORE_ALL_UP_TO).
+    expects to be few (SCORE_ALL_UP_TO). SQLite reads the title apart only
+    where the articles with a term in it fill the page (`_fts5_count`);
+    where they do not, every match with a term in a short field is scored
+    in one part, then the body alone.
     """
     if connection.vendor == "sqlite":
         match = _fts5_select(connection)
