@@ -76,8 +76,9 @@ FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
 # ranking so where no number has more combinations than this (up to 6 terms);
 # SQLite where the query has no more terms than this (each term of a
 # combination is one more read of its list of documents, measured slower for
-# three). Other rankings score together, on SQLite every article with a term
-# in the title, on PostgreSQL every match.
+# three). Other rankings read the articles with a term in the title together:
+# on SQLite all of them scored, on PostgreSQL in order of how many terms they
+# hold (PRESORT_PER_MATCH; or every match scored).
 MOST_COMBINATIONS = 20
 SQLITE_LEVELS_UP_TO = 2
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
@@ -90,6 +91,12 @@ FIELDS_FUNCTION = "articles_searchdocument_in_fields"
 # PostgreSQL only: a query of several terms whose matches the planner expects
 # to be no more than this many is scored whole, in one part (see _parts).
 SCORE_ALL_UP_TO = 1000
+# PostgreSQL only: a query of several terms with more combinations than
+# MOST_COMBINATIONS is read from the articles with a term in the title, in
+# order of how many it holds (_parts), where the planner expects those
+# articles to be no more than this many times the matches; else every match
+# is scored. Ordering one costs its title (~5 µs), scoring one ~20 µs.
+PRESORT_PER_MATCH = 3
 # PostgreSQL only: a part of a one-term ranking that the planner expects to
 # hold enough of the articles is first looked for among the newest this many
 # articles of the list, each tested, newest first, the rest of it after them;
@@ -106,6 +113,10 @@ SHARES_SECONDS = 600
 # where each part's source goes.
 DOCUMENT = "search_document"
 PART_MARK = "/* part */"
+# PostgreSQL, a part read in a first order (_Part.presorted): the alias of its
+# candidates, and of the search document that order is read from.
+PRESORTED = "presorted"
+TITLED = "titled"
 # PostgreSQL only: the GIN indexes whose new entries wait in a pending list.
 PENDING_INDEXES = ("articles_searchdocument_vector", "articles_searchdocument_fields")
 
@@ -330,7 +341,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     On PostgreSQL, a part of a one-term ranking that the planner expects to
     be dense (`_dense_parts`) is looked for first among the newest WALK_NEWEST
     articles, each tested in list order until the page is full, then, if the
-    page wants more, among its other articles through the index.
+    page wants more, among its other articles through the index. A part with
+    a first order of its own (`_Part.presorted`) is read in it, each article
+    checked and scored as it comes, until the page is full.
     """
     from .models import SearchDocument
 
@@ -375,9 +388,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         plain = sql
         with_document = sql.replace(f"FROM {table} ", f"FROM {table} {join_document(key)} ", 1)
 
-    def newest_first(alias):
+    def newest_first(alias, named=False):
         return ", ".join(
-            f"{alias}.{quote(meta.get_field(name).column)} DESC{nulls}"
+            f"{alias}.{name if named else quote(meta.get_field(name).column)} DESC{nulls}"
             for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
         )
 
@@ -411,6 +424,31 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             all_params += [*newest_params, *part.test_params]
             select += f" AND {key} NOT IN (SELECT newest.id FROM {newest})"
             select_params += newest_params
+        if part.presorted:
+            # For each of its rows in their first order, the queryset's
+            # article with its points and date: a lateral join, which keeps
+            # that order (OFFSET 0 keeps the planner from flattening it into a
+            # join that may not), so the sort below is incremental and reads
+            # no further than the page needs.
+            presorted_sql, presorted_params = part.presorted
+            score, score_params = _points_sql(part.points)
+            dates = ", ".join(
+                f"{table}.{quote(meta.get_field(name).column)} AS {name}"
+                for name in ("published_at", "number")
+            )
+            select = (
+                f"SELECT {key} AS id, {score} AS score, {dates}"
+                + select[select.index(f" FROM {table} ") :]
+            )
+            rows = f"{PRESORTED}_rows"
+            selects.append(
+                f"SELECT * FROM (SELECT {rows}.id FROM ({presorted_sql}) AS {PRESORTED}"
+                f" CROSS JOIN LATERAL ({select} OFFSET 0) AS {rows}"
+                f" ORDER BY {PRESORTED}.first DESC, {rows}.score DESC,"
+                f" {newest_first(rows, named=True)} LIMIT {stop:d}) AS part{len(selects)}"
+            )
+            all_params += [*presorted_params, *score_params, *select_params]
+            continue
         order = newest_first(table)
         if part.points:
             score, score_params = _points_sql(part.points)
@@ -436,14 +474,20 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
 def _expected_matches(connection, query: Query) -> float:
     """How many documents PostgreSQL's planner expects to hold every piece of
     `query` (from the statistics ANALYZE keeps of the index's pieces)."""
+    return _expected_rows(connection, "vector", _tsquery(query))
+
+
+def _expected_rows(connection, column: str, tsquery: str) -> float:
+    """How many documents PostgreSQL's planner expects to match `tsquery` in
+    one of their vectors (`vector`, or migration 0012's `fields_vector`)."""
     from .models import SearchDocument
 
     with connection.cursor() as cursor:
         cursor.execute(
             f"EXPLAIN (FORMAT JSON) SELECT 1 FROM "
             f"{connection.ops.quote_name(SearchDocument._meta.db_table)} "
-            f"WHERE {connection.ops.quote_name('vector')} @@ %s::tsquery",
-            [_tsquery(query)],
+            f"WHERE {connection.ops.quote_name(column)} @@ %s::tsquery",
+            [tsquery],
         )
         (plan,) = cursor.fetchone()
     return plan[0]["Plan"]["Plan Rows"]
@@ -590,6 +634,10 @@ class _Part:
     test_params: tuple = ()
     # Whether to look for it among the newest articles first (see ranked_ids).
     walk: bool = False
+    # PostgreSQL: SQL giving the part's candidates (`id`) in a first order
+    # (`first`, descending), and its parameters. The part is read in that
+    # order, then by its points; its source is the candidate at hand.
+    presorted: tuple[str, tuple] = ()
 
     @property
     def reads_document(self) -> bool:
@@ -613,10 +661,12 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     none in the title, scored (on SQLite those with a term in the tags or
     captions, then those matched in the body alone). A query with more terms
     than those parts were measured to pay for (SQLITE_LEVELS_UP_TO,
-    MOST_COMBINATIONS) reads its title parts as one on SQLite, every article
-    with a term in the title scored, and has one part on PostgreSQL, every
-    match scored, as has a query of PostgreSQL's whose matches the planner
-    expects to be few (SCORE_ALL_UP_TO). SQLite reads the title apart only
+    MOST_COMBINATIONS) reads its title parts as one: on SQLite every article
+    with a term in the title, scored; on PostgreSQL the same articles read in
+    order of how many terms the title holds, as far as the page needs, where
+    the planner expects them to be few enough against the matches
+    (PRESORT_PER_MATCH), else one part, every match scored, as for a query
+    whose matches the planner expects to be few (SCORE_ALL_UP_TO). SQLite reads the title apart only
     where the articles with a term in it fill the page (`_fts5_count`);
     where they do not, every match with a term in a short field is scored
     in one part, then the body alone.
@@ -728,10 +778,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 for term in query.terms
                 for field, weight in weights.items()
             )
-            if (
-                math.comb(len(query.terms), len(query.terms) // 2) > MOST_COMBINATIONS
-                or _kept_expected_matches(connection, query) <= SCORE_ALL_UP_TO
-            ):
+            if _kept_expected_matches(connection, query) <= SCORE_ALL_UP_TO:
                 return [_Part(matches.source, matches.source_params, points=points)]
             # Every term somewhere, as the match function checks it; asked of
             # an article's body only for a term its short fields do not hold.
@@ -752,6 +799,52 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 f"({' + '.join(f'({sql})::int' for sql, _ in held)})",
                 tuple(param for _, params in held for param in params),
             )
+            # The rest, none in the title, scored: the matches (every term
+            # already checked) are fewer than the articles holding a term in
+            # the tags or captions (香港 政府: 2,900 against 8,200 at archive size).
+            rest = _Part(
+                matches.source,
+                matches.source_params,
+                f"{in_title[0]} = 0",
+                in_title[1],
+                below_title,
+            )
+            if math.comb(len(query.terms), len(query.terms) // 2) > MOST_COMBINATIONS:
+                # Too many combinations to find each number of terms in the
+                # title through the index: the articles with a term's pieces
+                # in the title, found through it, ordered by how many terms
+                # the title holds, are read in that order only as far as the
+                # page needs, each then checked and scored within its number.
+                found, found_params = any_in(["title"], query.terms)
+                (titled,) = found_params
+                expected = _kept_estimate(
+                    connection,
+                    f"fields {titled}",
+                    lambda: _expected_rows(connection, "fields_vector", titled),
+                )
+                if expected > PRESORT_PER_MATCH * _kept_expected_matches(connection, query):
+                    return [_Part(matches.source, matches.source_params, points=points)]
+                from .models import SearchDocument
+
+                document = quote(SearchDocument._meta.db_table)
+                rowid = quote(SearchDocument._meta.pk.column)
+                count = in_title[0].replace(f"{DOCUMENT}.", f"{TITLED}.")
+                presorted = (
+                    f"SELECT {TITLED}.{rowid} AS id, {count} AS first"
+                    f" FROM {document} {TITLED} WHERE {TITLED}.{rowid} IN ({found})"
+                    " ORDER BY first DESC",
+                    (*in_title[1], *found_params),
+                )
+                return [
+                    _Part(
+                        f"SELECT {PRESORTED}.id",
+                        (),
+                        *joined([(f"{PRESORTED}.first > 0", ()), every], "AND"),
+                        below_title,
+                        presorted=presorted,
+                    ),
+                    rest,
+                ]
             parts = []
             for count in range(len(query.terms), 0, -1):
                 # Found through migration 0012's index by every combination
@@ -769,16 +862,6 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 if count < len(query.terms):
                     conditions.append(every)
                 parts.append(_Part(*source, *joined(conditions, "AND"), below_title))
-            # The rest, none in the title, scored: the matches (every term
-            # already checked) are fewer than the articles holding a term in
-            # the tags or captions (香港 政府: 2,900 against 8,200 at archive size).
-            rest = _Part(
-                matches.source,
-                matches.source_params,
-                f"{in_title[0]} = 0",
-                in_title[1],
-                below_title,
-            )
             return [*parts, rest]
         (term,) = query.terms
 

@@ -509,7 +509,8 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
     title, then the rest: on SQLite for two terms (the rest as those with a
     term in the tags or captions, then the body alone), on PostgreSQL for up
     to six (each part found through at most MOST_COMBINATIONS combinations of
-    terms). Other queries score every match: on PostgreSQL at once, on SQLite
+    terms). Other queries score every match: on PostgreSQL at once, or read
+    the articles with a term in the title in order of how many; on SQLite
     those with a term in the title as one part. On SQLite, only where the
     articles with a term in the title fill the page; where they do not, every
     match with a term in a short field is scored at once. Either way, the one
@@ -529,8 +530,11 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
             captions=["、".join(some(5))],
             days_ago=rng.choice([1, 2, 3]),  # ties, broken by number
         )
+    # The pieces of 烏克蘭 in the title, apart: no term there.
+    make_article("克蘭烏克", "。".join(words) + "。", days_ago=2)
     published = Article.objects.published()
     sqlite = connection.vendor == "sqlite"
+    monkeypatch.setattr(search, "PRESORT_PER_MATCH", 0)
     for count, expected in [(2, 4 if sqlite else 3), (3, 3 if sqlite else 4), (6, 3 if sqlite else 7), (7, 3 if sqlite else 1)]:  # fmt: skip
         query = parse_query(" ".join(words[:count]))
         if sqlite:
@@ -539,14 +543,23 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
             # a term in a short field together.
             titles = published.values_list("title", flat=True)
             with_title = sum(any(word in title for word in words[:count]) for title in titles)
-            assert 0 < with_title < 40
+            assert 0 < with_title < 41
             assert len(search._parts(connection, query, "id", with_title)) == expected, count
             assert len(search._parts(connection, query, "id", with_title + 1)) == 2, count
         else:
             assert len(search._parts(connection, query, "id", 21)) == expected, count
         ranking = published.search(" ".join(words[:count]))
-        assert ranking.count() == 40
+        assert ranking.count() == 41
         assert_every_page_is_the_ranking(published, " ".join(words[:count]), ranking, (4, 21))
+        if not sqlite and count == 7:
+            # Too many combinations: the articles with a term in the title,
+            # in order of how many, where the planner expects them to be few
+            # enough against the matches (PRESORT_PER_MATCH).
+            monkeypatch.setattr(search, "PRESORT_PER_MATCH", 10**9)
+            (titled, rest) = search._parts(connection, query, "id", 21)
+            assert titled.presorted and not rest.presorted
+            assert_every_page_is_the_ranking(published, " ".join(words[:count]), ranking, (4, 21))
+            monkeypatch.setattr(search, "PRESORT_PER_MATCH", 0)
 
 
 @score_all_or_split
