@@ -50,7 +50,17 @@ from bench.common import drop_database, fresh_database  # noqa: E402
 from tests.seedfiles import write_archive  # noqa: E402
 
 BIN = Path(sys.executable).parent
-SEARCHES = ["普京", "烏克蘭危機", "乌克兰", "putin", "香", "普京 拜登", "香 港", "香 港 人", "的 是 了 在 人 有 我"]
+SEARCHES = [
+    "普京",
+    "烏克蘭危機",
+    "乌克兰",
+    "putin",
+    "香",
+    "普京 拜登",
+    "香 港",
+    "香 港 人",
+    "的 是 了 在 人 有 我",
+]
 
 
 def free_port() -> int:
