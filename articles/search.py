@@ -388,9 +388,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         plain = sql
         with_document = sql.replace(f"FROM {table} ", f"FROM {table} {join_document(key)} ", 1)
 
-    def newest_first(alias, named=False):
+    def newest_first(alias):
         return ", ".join(
-            f"{alias}.{name if named else quote(meta.get_field(name).column)} DESC{nulls}"
+            f"{alias}.{quote(meta.get_field(name).column)} DESC{nulls}"
             for name, nulls in (("published_at", " NULLS LAST"), ("number", ""))
         )
 
@@ -433,7 +433,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             presorted_sql, presorted_params = part.presorted
             score, score_params = _points_sql(part.points)
             dates = ", ".join(
-                f"{table}.{quote(meta.get_field(name).column)} AS {name}"
+                f"{table}.{quote(meta.get_field(name).column)}"
                 for name in ("published_at", "number")
             )
             select = (
@@ -445,7 +445,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
                 f"SELECT * FROM (SELECT {rows}.id FROM ({presorted_sql}) AS {PRESORTED}"
                 f" CROSS JOIN LATERAL ({select} OFFSET 0) AS {rows}"
                 f" ORDER BY {PRESORTED}.first DESC, {rows}.score DESC,"
-                f" {newest_first(rows, named=True)} LIMIT {stop:d}) AS part{len(selects)}"
+                f" {newest_first(rows)} LIMIT {stop:d}) AS part{len(selects)}"
             )
             all_params += [*presorted_params, *score_params, *select_params]
             continue
@@ -666,10 +666,10 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     order of how many terms the title holds, as far as the page needs, where
     the planner expects them to be few enough against the matches
     (PRESORT_PER_MATCH), else one part, every match scored, as for a query
-    whose matches the planner expects to be few (SCORE_ALL_UP_TO). SQLite reads the title apart only
-    where the articles with a term in it fill the page (`_fts5_count`);
-    where they do not, every match with a term in a short field is scored
-    in one part, then the body alone.
+    whose matches the planner expects to be few (SCORE_ALL_UP_TO). SQLite
+    reads the title apart only where the articles with a term in it fill
+    the page (`_fts5_count`); where they do not, every match with a term in
+    a short field is scored in one part, then the body alone.
     """
     if connection.vendor == "sqlite":
         match = _fts5_select(connection)
@@ -778,7 +778,8 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 for term in query.terms
                 for field, weight in weights.items()
             )
-            if _kept_expected_matches(connection, query) <= SCORE_ALL_UP_TO:
+            expected_matches = _kept_expected_matches(connection, query)
+            if expected_matches <= SCORE_ALL_UP_TO:
                 return [_Part(matches.source, matches.source_params, points=points)]
             # Every term somewhere, as the match function checks it; asked of
             # an article's body only for a term its short fields do not hold.
@@ -822,7 +823,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     f"fields {titled}",
                     lambda: _expected_rows(connection, "fields_vector", titled),
                 )
-                if expected > PRESORT_PER_MATCH * _kept_expected_matches(connection, query):
+                if expected > PRESORT_PER_MATCH * expected_matches:
                     return [_Part(matches.source, matches.source_params, points=points)]
                 from .models import SearchDocument
 
