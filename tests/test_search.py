@@ -714,6 +714,12 @@ def test_how_many_match_several_terms_is_the_planners_estimate_on_postgresql():
         # 12 of 20 hold each term; taken as independent, 20 × 0.6 × 0.6 = 7.2.
         assert 5 <= search._expected_matches(connection, parse_query("北約 拜登")) <= 12
         assert search._expected_matches(connection, parse_query("北約 麒麟")) < 3
+        # And how many hold a term in the title (the short fields' vector),
+        # which chooses how a query of many terms is read (PRESORT_PER_MATCH).
+        titled = search._expected_rows(connection, "fields_vector", "'title:第' | 'title:另'")
+        assert 15 <= titled <= 20
+        assert 8 <= search._expected_rows(connection, "fields_vector", "'title:第'") <= 16
+        assert search._expected_rows(connection, "fields_vector", "'title:北约'") < 3
     else:
         # SQLite has no planner's estimate: it counts, through FTS5, the
         # articles with a term in the title up to the page's end (none here),
