@@ -77,8 +77,9 @@ FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
 # SQLite where the query has no more terms than this (each term of a
 # combination is one more read of its list of documents, measured slower for
 # three). Other rankings read the articles with a term in the title together:
-# on SQLite all of them scored, on PostgreSQL in order of how many terms they
-# hold (PRESORT_PER_MATCH; or every match scored).
+# on SQLite those holding as many terms there as the page's last one or more
+# first (_fts5_level), on PostgreSQL in order of how many terms they hold
+# (PRESORT_PER_MATCH; or every match scored).
 MOST_COMBINATIONS = 20
 SQLITE_LEVELS_UP_TO = 2
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
@@ -105,7 +106,8 @@ WALK_NEWEST = 400
 WALK_EXPECTING = 2
 # How long the figures a ranking's parts are chosen by are kept: PostgreSQL's
 # planner's for a term or a query (_field_shares, _expected_matches), SQLite's
-# count of the articles with a term in the title (_parts). ANALYZE moves them
+# count of the articles with a term in the title and of how many terms the
+# title of a page's last one holds (_parts). ANALYZE moves them
 # little between two imports; an estimate is only an estimate, and a stale one
 # changes a plan, not results.
 SHARES_SECONDS = 600
@@ -205,19 +207,41 @@ def _tsquery(query: Query) -> str:
 # -- Finding articles ----------------------------------------------------------
 
 
-def _fts5_select(connection) -> str:
-    """SQL for the ids of the SQLite documents matching an FTS5 expression (one parameter)."""
+def _fts5_select(connection, named: str = "") -> str:
+    """SQL for the ids of the SQLite documents matching an FTS5 expression
+    (one parameter), in a column `named` or the table's own."""
     from .models import SearchDocument
 
     quote = connection.ops.quote_name
     table = quote(SearchDocument._meta.db_table)
     key = quote(SearchDocument._meta.pk.column)
-    return f"SELECT {key} FROM {table} WHERE {table} MATCH %s"
+    return (
+        f"SELECT {key}{f' AS {quote(named)}' if named else ''} FROM {table} WHERE {table} MATCH %s"
+    )
 
 
 def _fts5_match(connection, expression: str) -> RawSQL:
     """The ids of the SQLite documents matching an FTS5 expression."""
     return RawSQL(_fts5_select(connection), [expression])
+
+
+def _fts5_tally(connection, expressions: int) -> str:
+    """SQL for the ids of the SQLite documents matching some of `expressions`
+    FTS5 expressions (one parameter each), an id for each one matched (`id`)."""
+    return " UNION ALL ".join([_fts5_select(connection, "id")] * expressions)
+
+
+def _fts5_level(connection, expressions: list[str], stop: int) -> int:
+    """How many of FTS5 `expressions` the `stop`-th SQLite document matches,
+    the documents in order of how many they match (0 if fewer match one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) AS hits FROM ({_fts5_tally(connection, len(expressions))})"
+            " GROUP BY id ORDER BY hits DESC LIMIT 1 OFFSET %s",
+            [*expressions, stop - 1],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def _fts5_count(connection, expression: str, most: int) -> int:
@@ -364,6 +388,17 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     meta = queryset.model._meta
     table = quote(meta.db_table)
     key = f"{table}.{quote(meta.pk.column)}"
+    # The document's fields, for the parts' conditions and points (a part
+    # that needs none goes without).
+    document_meta = SearchDocument._meta
+
+    def join_document(on):
+        return (
+            f"INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
+            f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {on}"
+        )
+
+    articles = f"FROM {table} "
     if connection.vendor == "sqlite":
         # Each match is looked up in the index of migration 0011: with no
         # statistics, SQLite's planner would rather walk every published
@@ -371,22 +406,9 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
         # cannot ask for an index, so the hint goes into the SQL it wrote;
         # should that SQL ever read differently, the query runs without it,
         # slower, same results.
-        plain = with_document = sql.replace(
-            f"FROM {table} ", f"FROM {table} INDEXED BY {quote(SEARCH_ROWS_INDEX)} ", 1
-        )
-    else:
-        # The document's short fields, for the parts' conditions and points
-        # (a part that needs none goes without).
-        document_meta = SearchDocument._meta
-
-        def join_document(on):
-            return (
-                f"INNER JOIN {quote(document_meta.db_table)} {DOCUMENT}"
-                f" ON {DOCUMENT}.{quote(document_meta.pk.column)} = {on}"
-            )
-
-        plain = sql
-        with_document = sql.replace(f"FROM {table} ", f"FROM {table} {join_document(key)} ", 1)
+        articles += f"INDEXED BY {quote(SEARCH_ROWS_INDEX)} "
+    plain = sql.replace(f"FROM {table} ", articles, 1)
+    with_document = sql.replace(f"FROM {table} ", f"{articles}{join_document(key)} ", 1)
 
     def newest_first(alias):
         return ", ".join(
@@ -525,7 +547,9 @@ def _kept_estimate(connection, asked: str, estimate: Callable):
     """What the database answered `asked` (`estimate()`), kept SHARES_SECONDS
     per database: PostgreSQL's EXPLAIN costs 1–3 ms, counting an FTS5 match
     on SQLite up to 2, and a reader's next page, or the next reader's search,
-    asks the same."""
+    asks the same; so is SQLite's count of how many terms the title of the
+    page's last article holds (`_fts5_level`: 1–5 ms for common characters at
+    10,000 articles, 11–35 at archive size)."""
     database = connection.settings_dict
     address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{asked}"
     key = f"newsroom:search-estimate:{hashlib.sha256(address.encode()).hexdigest()}"
@@ -661,8 +685,11 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     none in the title, scored (on SQLite those with a term in the tags or
     captions, then those matched in the body alone). A query with more terms
     than those parts were measured to pay for (SQLITE_LEVELS_UP_TO,
-    MOST_COMBINATIONS) reads its title parts as one: on SQLite every article
-    with a term in the title, scored; on PostgreSQL the same articles read in
+    MOST_COMBINATIONS) reads its title parts as one: on SQLite the articles
+    holding as many terms in the title as the page's last one or more
+    (counted from the terms' lists in the title, `_fts5_level`), each
+    checked and scored from its document, then the others with a term in
+    the title, scored; on PostgreSQL the articles with a term in the title read in
     order of how many terms the title holds, as far as the page needs, where
     the planner expects them to be few enough against the matches
     (PRESORT_PER_MATCH), else one part, every match scored, as for a query
@@ -671,6 +698,40 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     the page (`_fts5_count`); where they do not, every match with a term in
     a short field is scored in one part, then the body alone.
     """
+    quote = connection.ops.quote_name
+    # A term in a field of the document, read from its stored pieces (the
+    # same rule as the index's: the pieces in order, between spaces).
+    position = "INSTR" if connection.vendor == "sqlite" else "STRPOS"
+
+    def holds(field, term):
+        return f"{position}({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
+
+    def lacks(field, term):
+        sql, params = holds(field, term)
+        return f"NOT {sql}", params
+
+    def joined(conditions, operator):
+        # Conditions, each SQL and its parameters, as one.
+        return (
+            "(" + f" {operator} ".join(sql for sql, _ in conditions) + ")",
+            tuple(param for _, params in conditions for param in params),
+        )
+
+    weights = field_weights(query)
+    # Every term somewhere, as the index finds it (on PostgreSQL, as the
+    # match function checks it); asked of a document's body only for a term
+    # its short fields do not hold.
+    every = joined(
+        [
+            joined([holds(field, term) for field in [*FIELD_WEIGHTS, "body"]], "OR")
+            for term in query.terms
+        ],
+        "AND",
+    )
+    # Each term's points in each short field.
+    points = tuple(
+        (*holds(field, term), weight) for term in query.terms for field, weight in weights.items()
+    )
     if connection.vendor == "sqlite":
         match = _fts5_select(connection)
         phrases = [_fts5_phrase(term) for term in query.terms]
@@ -693,7 +754,6 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 fts5(f"{{captions}} : {phrase} NOT {{title tags}} : {phrase}"),
                 fts5(f"{phrase} NOT {{title tags captions}} : {phrase}"),
             ]
-        weights = field_weights(query)
         every_term = " AND ".join(phrases)
         any_term = " OR ".join(phrases)
         any_in_title = f"{{title}} : ({any_term})"
@@ -708,7 +768,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             f"(({{tags captions}} : ({any_term})) AND {every_term}) NOT {any_in_title}", below_title
         )
         body = fts5(f"({every_term}) NOT {in_short_fields}")
-        points = [(f"{{title}} : {phrase}", weights["title"]) for phrase in phrases]
+        in_title_points = [(f"{{title}} : {phrase}", weights["title"]) for phrase in phrases]
         with_title = f"({any_in_title}) AND {every_term}"
         counted = _kept_estimate(
             connection,
@@ -719,11 +779,41 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             # The page goes on below the title: every match with a term in
             # a short field, scored in one part, reads each term's list in
             # each field once, not once a part.
-            return [fts5(f"({in_short_fields}) AND {every_term}", points + below_title), body]
+            return [
+                fts5(f"({in_short_fields}) AND {every_term}", in_title_points + below_title),
+                body,
+            ]
         if len(phrases) > SQLITE_LEVELS_UP_TO:
-            # The page is filled by the articles with a term in the title:
-            # they are all that is scored.
-            return [fts5(with_title, points + below_title), below, body]
+            # The page is filled by the articles with a term in the title.
+            # How many terms the title of the page's last one holds, in
+            # order of that number, is counted from the terms' lists in the
+            # title: the articles holding as many or more come first, few,
+            # each checked and scored from its document's stored pieces;
+            # then the others with a term in the title, scored (read only
+            # where the first are drafts or miss a term elsewhere).
+            titles = [f"{{title}} : {phrase}" for phrase in phrases]
+            level = _kept_estimate(
+                connection,
+                f"level {stop} {any_in_title}",
+                lambda: _fts5_level(connection, titles, stop),
+            )
+            with_title = fts5(with_title, in_title_points + below_title)
+            if level < 2:
+                return [with_title, below, body]
+            at_level = (
+                f"SELECT id FROM ({_fts5_tally(connection, len(titles))})"
+                f" GROUP BY id HAVING COUNT(*) >= {level:d}"
+            )
+            return [
+                _Part(at_level, tuple(titles), *every, points),
+                replace(
+                    with_title,
+                    condition=f"{key} NOT IN ({at_level})",
+                    condition_params=tuple(titles),
+                ),
+                below,
+                body,
+            ]
 
         def in_title(count):
             # FTS5: `count` of the phrases or more in the title.
@@ -739,23 +829,8 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             parts.append(fts5(expression, below_title))
         return [*parts, below, body]
     if connection.vendor == "postgresql":
-        quote = connection.ops.quote_name
         found = _matches(connection, query)
         matches = _Part(found.sql, tuple(found.params))
-
-        def holds(field, term):
-            return f"STRPOS({DOCUMENT}.{quote(field)}, %s) > 0", (_phrase(term),)
-
-        def lacks(field, term):
-            sql, params = holds(field, term)
-            return f"NOT {sql}", params
-
-        def joined(conditions, operator):
-            # Conditions, each SQL and its parameters, as one.
-            return (
-                "(" + f" {operator} ".join(sql for sql, _ in conditions) + ")",
-                tuple(param for _, params in conditions for param in params),
-            )
 
         def in_fields(pieces: str):
             # Through migration 0012's index: field-prefixed pieces, a tsquery.
@@ -772,24 +847,9 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             )
 
         if len(query.terms) > 1:
-            weights = field_weights(query)
-            points = tuple(
-                (*holds(field, term), weight)
-                for term in query.terms
-                for field, weight in weights.items()
-            )
             expected_matches = _kept_expected_matches(connection, query)
             if expected_matches <= SCORE_ALL_UP_TO:
                 return [_Part(matches.source, matches.source_params, points=points)]
-            # Every term somewhere, as the match function checks it; asked of
-            # an article's body only for a term its short fields do not hold.
-            every = joined(
-                [
-                    joined([holds(field, term) for field in [*FIELD_WEIGHTS, "body"]], "OR")
-                    for term in query.terms
-                ],
-                "AND",
-            )
             below_title = tuple(
                 (*holds(field, term), weights[field])
                 for field in ("tags", "captions")

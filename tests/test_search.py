@@ -562,6 +562,47 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
             monkeypatch.setattr(search, "PRESORT_PER_MATCH", 0)
 
 
+def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_others():
+    """Three terms or more, where the articles with a term in the title fill
+    the page: on SQLite those holding as many terms in the title as the
+    page's last one or more are counted from the terms' lists in the title
+    (`_fts5_level`), then each checked in its document and scored; the
+    others with a term in the title after them. The first may be drafts or
+    miss a term elsewhere, and the others then fill the page. The one ranking."""
+    make_article("北約普京拜登", "無關。", days_ago=5)  # three in the title
+    make_article("北約普京", "無關。", days_ago=1)  # two, and 拜登 nowhere: no match
+    make_article("北約拜登", "普京。", status="draft", days_ago=1)  # two, a draft
+    make_article("普京拜登", "北約。", tags=["北約"], days_ago=3)  # two, a match
+    for n in range(4):  # one in the title, or in the tags or captions, or the body alone
+        make_article(f"北約{n}", "普京與拜登。", tags=["拜登"] if n % 2 else (), days_ago=n)
+        make_article(
+            f"標題{n}", "北約、普京與拜登。", captions=["普京"] if n % 2 else (), days_ago=n
+        )
+    published = Article.objects.published()
+    text = "北約 普京 拜登"
+    ranking = published.search(text)
+    assert ranking.count() == 10
+    if connection.vendor == "sqlite":
+        query = parse_query(text)
+        titles = [f"{{title}} : {search._fts5_phrase(term)}" for term in query.terms]
+        # The documents in order of how many terms their title holds: 3, 2, 2, 2, then 1.
+        levels = [search._fts5_level(connection, titles, stop) for stop in (1, 2, 4, 5, 8, 9)]
+        assert levels == [3, 2, 2, 1, 1, 0]
+        # As many as the page's last or more, then the others with a term
+        # in the title, in the tags or captions, the body alone.
+        (first, others, *_) = parts = search._parts(connection, query, "id", 3)
+        assert len(parts) == 4 and first.reads_document and not others.reads_document
+        # Where the page's last holds one term in the title, all of those together.
+        assert len(search._parts(connection, query, "id", 5)) == 3
+    # The first part of a page of 3 holds two matches: the others fill it.
+    assert list(ranking.values_list("title", flat=True)[:3]) == [
+        "北約普京拜登",
+        "普京拜登",
+        "北約1",
+    ]
+    assert_every_page_is_the_ranking(published, text, ranking, (1, 2, 3, 4))
+
+
 @score_all_or_split
 def test_a_ranked_search_reads_matches_through_their_own_indexes(monkeypatch, score_all_up_to):
     monkeypatch.setattr(search, "SCORE_ALL_UP_TO", score_all_up_to)
