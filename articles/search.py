@@ -76,10 +76,9 @@ FIELD_WEIGHTS = {"title": 4, "tags": 2, "captions": 1}
 # ranking so where no number has more combinations than this (up to 6 terms);
 # SQLite where the query has no more terms than this (each term of a
 # combination is one more read of its list of documents, measured slower for
-# three). Other rankings read the articles with a term in the title together:
-# on SQLite those holding as many terms there as the page's last one or more
-# first (_fts5_level), on PostgreSQL in order of how many terms they hold
-# (PRESORT_PER_MATCH; or every match scored).
+# three). Other rankings read first the articles holding as many terms in the
+# title as the page's last one or more (_level), then the others with a term
+# there (on PostgreSQL where TITLED_PER_MATCH allows; else every match scored).
 MOST_COMBINATIONS = 20
 SQLITE_LEVELS_UP_TO = 2
 EXCERPT_LENGTH = markup.EXCERPT_LENGTH
@@ -93,11 +92,12 @@ FIELDS_FUNCTION = "articles_searchdocument_in_fields"
 # to be no more than this many is scored whole, in one part (see _parts).
 SCORE_ALL_UP_TO = 1000
 # PostgreSQL only: a query of several terms with more combinations than
-# MOST_COMBINATIONS is read from the articles with a term in the title, in
-# order of how many it holds (_parts), where the planner expects those
-# articles to be no more than this many times the matches; else every match
-# is scored. Ordering one costs its title (~5 µs), scoring one ~20 µs.
-PRESORT_PER_MATCH = 3
+# MOST_COMBINATIONS is read from the articles with a term in the title, those
+# holding the most terms there first (_parts), where the planner expects
+# those articles to be no more than this many times the matches; else every
+# match is scored. Counting one's terms in the title costs ~2 µs a term
+# (the terms' lists), scoring one ~20 µs.
+TITLED_PER_MATCH = 3
 # PostgreSQL only: a part of a one-term ranking that the planner expects to
 # hold enough of the articles is first looked for among the newest this many
 # articles of the list, each tested, newest first, the rest of it after them;
@@ -115,10 +115,6 @@ SHARES_SECONDS = 600
 # where each part's source goes.
 DOCUMENT = "search_document"
 PART_MARK = "/* part */"
-# PostgreSQL, a part read in a first order (_Part.presorted): the alias of its
-# candidates, and of the search document that order is read from.
-PRESORTED = "presorted"
-TITLED = "titled"
 # PostgreSQL only: the GIN indexes whose new entries wait in a pending list.
 PENDING_INDEXES = ("articles_searchdocument_vector", "articles_searchdocument_fields")
 
@@ -231,17 +227,25 @@ def _fts5_tally(connection, expressions: int) -> str:
     return " UNION ALL ".join([_fts5_select(connection, "id")] * expressions)
 
 
-def _fts5_level(connection, expressions: list[str], stop: int) -> int:
-    """How many of FTS5 `expressions` the `stop`-th SQLite document matches,
-    the documents in order of how many they match (0 if fewer match one)."""
+def _level(connection, tally: str, params: list, stop: int, among: tuple[str, tuple]) -> int:
+    """How many times the `stop`-th id of `tally` (SQL of ids, an id once for
+    each thing it matched, `id`) stands in it, the ids in order of that
+    number, of the ids `among` (SQL and its parameters) gives (0 if fewer of
+    those stand in it)."""
+    among_sql, among_params = among
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) AS hits FROM ({_fts5_tally(connection, len(expressions))})"
+            f"SELECT COUNT(*) AS hits FROM ({tally}) AS tally WHERE id IN ({among_sql})"
             " GROUP BY id ORDER BY hits DESC LIMIT 1 OFFSET %s",
-            [*expressions, stop - 1],
+            [*params, *among_params, stop - 1],
         )
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+def _at_level(tally: str, level: int) -> str:
+    """SQL for the ids standing in `tally` (see `_level`) `level` times or more."""
+    return f"SELECT id FROM ({tally}) AS tally GROUP BY id HAVING COUNT(*) >= {level:d}"
 
 
 def _fts5_count(connection, expression: str, most: int) -> int:
@@ -365,9 +369,7 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
     On PostgreSQL, a part of a one-term ranking that the planner expects to
     be dense (`_dense_parts`) is looked for first among the newest WALK_NEWEST
     articles, each tested in list order until the page is full, then, if the
-    page wants more, among its other articles through the index. A part with
-    a first order of its own (`_Part.presorted`) is read in it, each article
-    checked and scored as it comes, until the page is full.
+    page wants more, among its other articles through the index.
     """
     from .models import SearchDocument
 
@@ -446,31 +448,6 @@ def ranked_ids(queryset: QuerySet, text: str, start: int, stop: int) -> list[int
             all_params += [*newest_params, *part.test_params]
             select += f" AND {key} NOT IN (SELECT newest.id FROM {newest})"
             select_params += newest_params
-        if part.presorted:
-            # For each of its rows in their first order, the queryset's
-            # article with its points and date: a lateral join, which keeps
-            # that order (OFFSET 0 keeps the planner from flattening it into a
-            # join that may not), so the sort below is incremental and reads
-            # no further than the page needs.
-            presorted_sql, presorted_params = part.presorted
-            score, score_params = _points_sql(part.points)
-            dates = ", ".join(
-                f"{table}.{quote(meta.get_field(name).column)}"
-                for name in ("published_at", "number")
-            )
-            select = (
-                f"SELECT {key} AS id, {score} AS score, {dates}"
-                + select[select.index(f" FROM {table} ") :]
-            )
-            rows = f"{PRESORTED}_rows"
-            selects.append(
-                f"SELECT * FROM (SELECT {rows}.id FROM ({presorted_sql}) AS {PRESORTED}"
-                f" CROSS JOIN LATERAL ({select} OFFSET 0) AS {rows}"
-                f" ORDER BY {PRESORTED}.first DESC, {rows}.score DESC,"
-                f" {newest_first(rows)} LIMIT {stop:d}) AS part{len(selects)}"
-            )
-            all_params += [*presorted_params, *score_params, *select_params]
-            continue
         order = newest_first(table)
         if part.points:
             score, score_params = _points_sql(part.points)
@@ -515,6 +492,15 @@ def _expected_rows(connection, column: str, tsquery: str) -> float:
     return plan[0]["Plan"]["Plan Rows"]
 
 
+def _fields_tally(connection, tsqueries: int) -> str:
+    """SQL for the ids of the PostgreSQL documents whose short fields match
+    some of `tsqueries` tsqueries of field-prefixed pieces (one parameter
+    each, through migration 0012's index), an id for each one matched (`id`)."""
+    return " UNION ALL ".join(
+        [f"SELECT {connection.ops.quote_name(FIELDS_FUNCTION)}(%s::tsquery) AS id"] * tsqueries
+    )
+
+
 def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> set[int]:
     """The indexes of the parts of a one-term ranking, a part per score, to
     look for among the newest articles first (see ranked_ids): those expected to hold, of the
@@ -547,9 +533,9 @@ def _kept_estimate(connection, asked: str, estimate: Callable):
     """What the database answered `asked` (`estimate()`), kept SHARES_SECONDS
     per database: PostgreSQL's EXPLAIN costs 1–3 ms, counting an FTS5 match
     on SQLite up to 2, and a reader's next page, or the next reader's search,
-    asks the same; so is SQLite's count of how many terms the title of the
-    page's last article holds (`_fts5_level`: 1–5 ms for common characters at
-    10,000 articles, 11–35 at archive size)."""
+    asks the same; so is the count of how many terms the title of the
+    page's last article holds (`_level`: on SQLite 1–5 ms for common
+    characters at 10,000 articles, 11–35 at archive size)."""
     database = connection.settings_dict
     address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{asked}"
     key = f"newsroom:search-estimate:{hashlib.sha256(address.encode()).hexdigest()}"
@@ -658,10 +644,6 @@ class _Part:
     test_params: tuple = ()
     # Whether to look for it among the newest articles first (see ranked_ids).
     walk: bool = False
-    # PostgreSQL: SQL giving the part's candidates (`id`) in a first order
-    # (`first`, descending), and its parameters. The part is read in that
-    # order, then by its points; its source is the candidate at hand.
-    presorted: tuple[str, tuple] = ()
 
     @property
     def reads_document(self) -> bool:
@@ -685,14 +667,12 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     none in the title, scored (on SQLite those with a term in the tags or
     captions, then those matched in the body alone). A query with more terms
     than those parts were measured to pay for (SQLITE_LEVELS_UP_TO,
-    MOST_COMBINATIONS) reads its title parts as one: on SQLite the articles
-    holding as many terms in the title as the page's last one or more
-    (counted from the terms' lists in the title, `_fts5_level`), each
-    checked and scored from its document, then the others with a term in
-    the title, scored; on PostgreSQL the articles with a term in the title read in
-    order of how many terms the title holds, as far as the page needs, where
-    the planner expects them to be few enough against the matches
-    (PRESORT_PER_MATCH), else one part, every match scored, as for a query
+    MOST_COMBINATIONS) reads first the articles holding as many terms in the
+    title as the page's last one or more (counted from the terms' lists in
+    the title, `_level`), each checked and scored from its document, then
+    the others with a term in the title, scored; on PostgreSQL where the
+    planner expects those to be few enough against the matches
+    (TITLED_PER_MATCH), else one part, every match scored, as for a query
     whose matches the planner expects to be few (SCORE_ALL_UP_TO). SQLite
     reads the title apart only where the articles with a term in it fill
     the page (`_fts5_count`); where they do not, every match with a term in
@@ -792,18 +772,16 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             # then the others with a term in the title, scored (read only
             # where the first are drafts or miss a term elsewhere).
             titles = [f"{{title}} : {phrase}" for phrase in phrases]
+            tally = _fts5_tally(connection, len(titles))
             level = _kept_estimate(
                 connection,
-                f"level {stop} {any_in_title}",
-                lambda: _fts5_level(connection, titles, stop),
+                f"level {stop} {query.terms}",
+                lambda: _level(connection, tally, titles, stop, (match, (every_term,))),
             )
             with_title = fts5(with_title, in_title_points + below_title)
             if level < 2:
                 return [with_title, below, body]
-            at_level = (
-                f"SELECT id FROM ({_fts5_tally(connection, len(titles))})"
-                f" GROUP BY id HAVING COUNT(*) >= {level:d}"
-            )
+            at_level = _at_level(tally, level)
             return [
                 _Part(at_level, tuple(titles), *every, points),
                 replace(
@@ -873,9 +851,8 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             if math.comb(len(query.terms), len(query.terms) // 2) > MOST_COMBINATIONS:
                 # Too many combinations to find each number of terms in the
                 # title through the index: the articles with a term's pieces
-                # in the title, found through it, ordered by how many terms
-                # the title holds, are read in that order only as far as the
-                # page needs, each then checked and scored within its number.
+                # in the title, found through it, where the planner expects
+                # them to be few enough against the matches.
                 found, found_params = any_in(["title"], query.terms)
                 (titled,) = found_params
                 expected = _kept_estimate(
@@ -883,26 +860,43 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     f"fields {titled}",
                     lambda: _expected_rows(connection, "fields_vector", titled),
                 )
-                if expected > PRESORT_PER_MATCH * expected_matches:
+                if expected > TITLED_PER_MATCH * expected_matches:
                     return [_Part(matches.source, matches.source_params, points=points)]
-                from .models import SearchDocument
-
-                document = quote(SearchDocument._meta.db_table)
-                rowid = quote(SearchDocument._meta.pk.column)
-                count = in_title[0].replace(f"{DOCUMENT}.", f"{TITLED}.")
-                presorted = (
-                    f"SELECT {TITLED}.{rowid} AS id, {count} AS first"
-                    f" FROM {document} {TITLED} WHERE {TITLED}.{rowid} IN ({found})"
-                    " ORDER BY first DESC",
-                    (*in_title[1], *found_params),
+                # As on SQLite: how many terms the title of the page's last
+                # article holds, the articles in order of that number, counted
+                # from the terms' lists in the title (a term of several pieces
+                # counted where its pieces are, so perhaps more than there
+                # are); the articles holding as many or more come first, few,
+                # found by the same count, then checked and scored; then the
+                # others with a term in the title, scored.
+                titles = [" & ".join(f"'title:{piece}'" for piece in term) for term in query.terms]
+                tally = _fields_tally(connection, len(titles))
+                level = _kept_estimate(
+                    connection,
+                    f"level {stop} {query.terms}",
+                    lambda: _level(
+                        connection, tally, titles, stop, (matches.source, matches.source_params)
+                    ),
                 )
+                with_title = _Part(
+                    found,
+                    found_params,
+                    *joined([(f"{in_title[0]} > 0", in_title[1]), every], "AND"),
+                    points,
+                )
+                if level < 2:
+                    return [with_title, rest]
                 return [
                     _Part(
-                        f"SELECT {PRESORTED}.id",
-                        (),
-                        *joined([(f"{PRESORTED}.first > 0", ()), every], "AND"),
-                        below_title,
-                        presorted=presorted,
+                        _at_level(tally, level),
+                        tuple(titles),
+                        *joined([(f"{in_title[0]} >= {level:d}", in_title[1]), every], "AND"),
+                        points,
+                    ),
+                    replace(
+                        with_title,
+                        condition=f"{in_title[0]} < {level:d} AND {with_title.condition}",
+                        condition_params=(*in_title[1], *with_title.condition_params),
                     ),
                     rest,
                 ]

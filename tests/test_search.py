@@ -534,7 +534,7 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
     make_article("克蘭烏克", "。".join(words) + "。", days_ago=2)
     published = Article.objects.published()
     sqlite = connection.vendor == "sqlite"
-    monkeypatch.setattr(search, "PRESORT_PER_MATCH", 0)
+    monkeypatch.setattr(search, "TITLED_PER_MATCH", 0)
     for count, expected in [(2, 4 if sqlite else 3), (3, 3 if sqlite else 4), (6, 3 if sqlite else 7), (7, 3 if sqlite else 1)]:  # fmt: skip
         query = parse_query(" ".join(words[:count]))
         if sqlite:
@@ -552,23 +552,32 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
         assert ranking.count() == 41
         assert_every_page_is_the_ranking(published, " ".join(words[:count]), ranking, (4, 21))
         if not sqlite and count == 7:
-            # Too many combinations: the articles with a term in the title,
-            # in order of how many, where the planner expects them to be few
-            # enough against the matches (PRESORT_PER_MATCH).
-            monkeypatch.setattr(search, "PRESORT_PER_MATCH", 10**9)
-            (titled, rest) = search._parts(connection, query, "id", 21)
-            assert titled.presorted and not rest.presorted
+            # Too many combinations: those with as many terms in the title
+            # as the page's last or more, then the others with a term there,
+            # then the rest, where the planner expects the articles with a
+            # term in the title to be few enough against the matches
+            # (TITLED_PER_MATCH); with more pages, every one of them together.
+            monkeypatch.setattr(search, "TITLED_PER_MATCH", 10**9)
+            assert len(search._parts(connection, query, "id", 4)) == 3
+            assert len(search._parts(connection, query, "id", 40)) == 2
             assert_every_page_is_the_ranking(published, " ".join(words[:count]), ranking, (4, 21))
-            monkeypatch.setattr(search, "PRESORT_PER_MATCH", 0)
+            monkeypatch.setattr(search, "TITLED_PER_MATCH", 0)
 
 
-def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_others():
-    """Three terms or more, where the articles with a term in the title fill
-    the page: on SQLite those holding as many terms in the title as the
-    page's last one or more are counted from the terms' lists in the title
-    (`_fts5_level`), then each checked in its document and scored; the
-    others with a term in the title after them. The first may be drafts or
-    miss a term elsewhere, and the others then fill the page. The one ranking."""
+def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_others(
+    monkeypatch,
+):
+    """Where the articles with a term in the title fill the page and their
+    combinations are too many to find each number of terms through the
+    index (on SQLite three terms or more, on PostgreSQL seven: here three),
+    those holding as many terms in the title as the page's last one or more
+    are counted from the terms' lists in the title (`_level`), then each
+    checked in its document and scored; the others with a term in the title
+    after them. The first may be drafts or miss a term elsewhere, and the
+    others then fill the page. The one ranking."""
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", 0)
+    monkeypatch.setattr(search, "MOST_COMBINATIONS", 0)
+    monkeypatch.setattr(search, "TITLED_PER_MATCH", 10**9)
     make_article("北約普京拜登", "無關。", days_ago=5)  # three in the title
     make_article("北約普京", "無關。", days_ago=1)  # two, and 拜登 nowhere: no match
     make_article("北約拜登", "普京。", status="draft", days_ago=1)  # two, a draft
@@ -582,18 +591,30 @@ def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_o
     text = "北約 普京 拜登"
     ranking = published.search(text)
     assert ranking.count() == 10
+    query = parse_query(text)
     if connection.vendor == "sqlite":
-        query = parse_query(text)
         titles = [f"{{title}} : {search._fts5_phrase(term)}" for term in query.terms]
-        # The documents in order of how many terms their title holds: 3, 2, 2, 2, then 1.
-        levels = [search._fts5_level(connection, titles, stop) for stop in (1, 2, 4, 5, 8, 9)]
-        assert levels == [3, 2, 2, 1, 1, 0]
-        # As many as the page's last or more, then the others with a term
-        # in the title, in the tags or captions, the body alone.
-        (first, others, *_) = parts = search._parts(connection, query, "id", 3)
-        assert len(parts) == 4 and first.reads_document and not others.reads_document
-        # Where the page's last holds one term in the title, all of those together.
-        assert len(search._parts(connection, query, "id", 5)) == 3
+        tally = search._fts5_tally(connection, len(titles))
+    else:
+        titles = [f"'title:{piece}'" for (piece,) in query.terms]
+        tally = search._fields_tally(connection, len(titles))
+    # The documents matching the query in order of how many terms their
+    # title holds: 3, 2, 2 (one a draft), then 1 (北約普京 does not match).
+    matching = search._matches(connection, query)
+    levels = [
+        search._level(connection, tally, titles, stop, (matching.sql, tuple(matching.params)))
+        for stop in (1, 2, 3, 4, 7, 8)
+    ]
+    assert levels == [3, 2, 2, 1, 1, 0]
+    # As many as the page's last or more, then the others with a term in
+    # the title; then on SQLite those in the tags or captions, the body
+    # alone, on PostgreSQL the rest.
+    (first, others, *_) = parts = search._parts(connection, query, "id", 3)
+    assert len(parts) == (4 if connection.vendor == "sqlite" else 3)
+    assert first.source == search._at_level(tally, 2) and first.reads_document
+    assert search._at_level(tally, 2) not in others.source
+    # Where the page's last holds one term in the title, all of those together.
+    assert len(search._parts(connection, query, "id", 5)) == len(parts) - 1
     # The first part of a page of 3 holds two matches: the others fill it.
     assert list(ranking.values_list("title", flat=True)[:3]) == [
         "北約普京拜登",
@@ -756,7 +777,7 @@ def test_how_many_match_several_terms_is_the_planners_estimate_on_postgresql():
         assert 5 <= search._expected_matches(connection, parse_query("北約 拜登")) <= 12
         assert search._expected_matches(connection, parse_query("北約 麒麟")) < 3
         # And how many hold a term in the title (the short fields' vector),
-        # which chooses how a query of many terms is read (PRESORT_PER_MATCH).
+        # which chooses how a query of many terms is read (TITLED_PER_MATCH).
         titled = search._expected_rows(connection, "fields_vector", "'title:第' | 'title:另'")
         assert 15 <= titled <= 20
         assert 8 <= search._expected_rows(connection, "fields_vector", "'title:第'") <= 16
