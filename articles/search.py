@@ -765,12 +765,12 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             ]
         if len(phrases) > SQLITE_LEVELS_UP_TO:
             # The page is filled by the articles with a term in the title.
-            # How many terms the title of the page's last one holds, in
-            # order of that number, is counted from the terms' lists in the
-            # title: the articles holding as many or more come first, few,
-            # each checked and scored from its document's stored pieces;
-            # then the others with a term in the title, scored (read only
-            # where the first are drafts or miss a term elsewhere).
+            # How many terms the title of the page's last one holds, the
+            # matching articles in order of that number, is counted from
+            # the terms' lists in the title: the articles holding as many or
+            # more come first, few, each checked and scored from its
+            # document's stored pieces; then the others with a term in the
+            # title, scored (read only where some of the first are drafts).
             titles = [f"{{title}} : {phrase}" for phrase in phrases]
             tally = _fts5_tally(connection, len(titles))
             level = _kept_estimate(
@@ -863,12 +863,14 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 if expected > TITLED_PER_MATCH * expected_matches:
                     return [_Part(matches.source, matches.source_params, points=points)]
                 # As on SQLite: how many terms the title of the page's last
-                # article holds, the articles in order of that number, counted
-                # from the terms' lists in the title (a term of several pieces
-                # counted where its pieces are, so perhaps more than there
-                # are); the articles holding as many or more come first, few,
-                # found by the same count, then checked and scored; then the
-                # others with a term in the title, scored.
+                # article holds, the matching articles in order of that
+                # number, counted from the terms' lists in the title (a term
+                # of several pieces counted where its pieces are, so perhaps
+                # more than there are); the articles holding as many or more
+                # come first, few, found by the same count, then checked and
+                # scored; then the others with a term in the title, scored
+                # (read where some of the first are drafts or hold a term's
+                # pieces apart).
                 titles = [" & ".join(f"'title:{piece}'" for piece in term) for term in query.terms]
                 tally = _fields_tally(connection, len(titles))
                 level = _kept_estimate(

@@ -44,6 +44,7 @@ QUERIES = [
     ("two words", "普京 拜登"),
     ("two common characters", "香 港"),
     ("three common characters", "香 港 人"),
+    ("seven common characters", "的 是 了 在 人 有 我"),
     ("no hit", "麒麟"),
 ]
 
