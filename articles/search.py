@@ -698,16 +698,25 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
         )
 
     weights = field_weights(query)
-    # Every term somewhere, as the index finds it (on PostgreSQL, as the
-    # match function checks it); asked of a document's body only for a term
-    # its short fields do not hold.
-    every = joined(
-        [
-            joined([holds(field, term) for field in [*FIELD_WEIGHTS, "body"]], "OR")
-            for term in query.terms
-        ],
-        "AND",
-    )
+    # Every term somewhere, as the index finds it: on SQLite asked of a
+    # document's body only for a term its short fields do not hold. On
+    # PostgreSQL as the match function checks it: every piece in the
+    # document's vector (~7 µs an article, where finding a common character
+    # in a body takes `strpos` ~12 µs), and a term of several pieces
+    # standing together in one field. (`IS TRUE` keeps the planner from
+    # finding the condition through the vector's index, every match of
+    # common words: 的 是 了 在 人 took 730 ms at archive size so, 15 without.)
+    somewhere = {
+        term: joined([holds(field, term) for field in [*FIELD_WEIGHTS, "body"]], "OR")
+        for term in query.terms
+    }
+    if connection.vendor == "postgresql":
+        in_vector = (f"({DOCUMENT}.{quote('vector')} @@ %s::tsquery) IS TRUE", (_tsquery(query),))
+        every = joined(
+            [in_vector, *(somewhere[term] for term in query.terms if len(term) > 1)], "AND"
+        )
+    else:
+        every = joined(list(somewhere.values()), "AND")
     # Each term's points in each short field.
     points = tuple(
         (*holds(field, term), weight) for term in query.terms for field, weight in weights.items()

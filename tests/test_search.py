@@ -564,6 +564,31 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
             monkeypatch.setattr(search, "TITLED_PER_MATCH", 0)
 
 
+@pytest.mark.parametrize("most_combinations", [search.MOST_COMBINATIONS, 0])
+def test_every_part_matches_a_term_of_several_pieces_only_where_they_stand_together(
+    monkeypatch, most_combinations
+):
+    """Each part of a ranking of several terms checks every term in the
+    document, a term of several pieces where its pieces stand together: an
+    article with 普京 in the title and 烏克蘭's pieces apart in the body is no
+    match, whether its part is a number of terms in the title or those
+    holding as many as the page's last one (most_combinations 0)."""
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", 0)
+    monkeypatch.setattr(search, "MOST_COMBINATIONS", most_combinations)
+    monkeypatch.setattr(search, "TITLED_PER_MATCH", 10**9)
+    make_article("普京", "克蘭與烏克。", days_ago=1)  # no match
+    make_article("普京與拜登", "烏克蘭。", days_ago=2)
+    make_article("烏克蘭", "普京。", days_ago=3)
+    make_article("拜登", "普京與烏克蘭。", days_ago=4)
+    make_article("普京、拜登", "克蘭與烏克。", days_ago=1)  # no match
+    published = Article.objects.published()
+    for text in ["普京 烏克蘭", "普京 拜登 烏克蘭"]:
+        ranking = published.search(text)
+        assert "克蘭與烏克。" not in ranking.values_list("body", flat=True), text
+        assert ranking.count() == (3 if text == "普京 烏克蘭" else 2), text
+        assert_every_page_is_the_ranking(published, text, ranking, (1, 2, 4))
+
+
 def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_others(
     monkeypatch,
 ):
