@@ -38,6 +38,27 @@ def test_a_single_character_run_is_listed_but_makes_no_pair():
     assert pieces("京。") == " 京 "
 
 
+@given(
+    st.text(alphabet=CHARACTERS[:40] + "。、 ab1", max_size=60), st.sampled_from(CHARACTERS[:40])
+)
+def test_a_piece_beginning_with_a_character_is_there_exactly_where_the_character_is(text, char):
+    """What the ranking looks for in stored pieces to find one character
+    (`search._needle`): a piece beginning with it, found where the
+    character itself is listed, and only there."""
+    stored = pieces(text)
+    needle = search._needle((fold(char),))
+    assert needle == f" {fold(char)}"
+    assert (needle in stored) == (f" {fold(char)} " in stored) == (char in text)
+
+
+def test_other_terms_are_looked_for_whole_in_stored_pieces():
+    # Not putinism, nor a longer piece: only a CJK character is a prefix.
+    assert search._needle(("putin",)) == " putin "
+    assert search._needle(("19",)) == " 19 "
+    assert search._needle(("普京",)) == " 普京 "
+    assert search._needle(("乌克", "克兰")) == " 乌克 克兰 "
+
+
 def test_latin_words_are_lower_cased_and_numbers_kept_apart():
     assert pieces("Vladimir PUTIN, COVID-19 2021年") == " vladimir putin covid 19 2021 年 "
 
