@@ -106,8 +106,8 @@ WALK_NEWEST = 400
 WALK_EXPECTING = 2
 # How long the figures a ranking's parts are chosen by are kept: PostgreSQL's
 # planner's for a term or a query (_field_shares, _expected_matches), SQLite's
-# count of the articles with a term in the title and of how many terms the
-# title of a page's last one holds (_parts). ANALYZE moves them
+# count of the articles with a term in the title (_parts), and on both how
+# many terms the title of a page's last article holds (_level). ANALYZE moves them
 # little between two imports; an estimate is only an estimate, and a stale one
 # changes a plan, not results.
 SHARES_SECONDS = 600
@@ -693,7 +693,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     """
     quote = connection.ops.quote_name
     # A term in a field of the document, read from its stored pieces (the
-    # same rule as the index's: the pieces in order, between spaces).
+    # same rule as the index's: `_needle`).
     position = "INSTR" if connection.vendor == "sqlite" else "STRPOS"
 
     def holds(field, term):

@@ -530,9 +530,11 @@ def test_a_ranking_is_read_by_terms_in_the_title_where_their_combinations_are_fe
     title, then the rest: on SQLite for two terms (the rest as those with a
     term in the tags or captions, then the body alone), on PostgreSQL for up
     to six (each part found through at most MOST_COMBINATIONS combinations of
-    terms). Other queries score every match: on PostgreSQL at once, or read
-    the articles with a term in the title in order of how many; on SQLite
-    those with a term in the title as one part. On SQLite, only where the
+    terms). Other queries read first the articles with as many terms in the
+    title as the page's last one, then the others with a term there (on
+    PostgreSQL, or score every match at once; on SQLite, all of those with a
+    term in the title as one part where the page's last holds one term
+    there). On SQLite, only where the
     articles with a term in the title fill the page; where they do not, every
     match with a term in a short field is scored at once. Either way, the one
     ranking."""
