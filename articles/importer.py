@@ -43,6 +43,7 @@ from .models import (
     SectionAlias,
     Tag,
     TaggedArticle,
+    TitlePiece,
     Video,
     unicode_slug,
 )
@@ -178,7 +179,7 @@ def _update_planner_statistics() -> None:
     if connection.vendor != "postgresql":
         return
     models_written = (Article, Figure, Video, Byline, TaggedArticle, Tag, Section, Author)
-    tables = [model._meta.db_table for model in (*models_written, SearchDocument)]
+    tables = [model._meta.db_table for model in (*models_written, SearchDocument, TitlePiece)]
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(tables)}")
 
@@ -399,6 +400,7 @@ class _Writer:
             if article.number in written
         ]
         _insert(SearchDocument, documents)
+        search.write_title_pieces({row["article_id"]: row["title"] for row in documents})
         self.indexed += len(documents)
         return results
 

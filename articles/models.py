@@ -13,6 +13,7 @@ from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
 from . import markup
+from .pieces import MAX_WORD
 from .videos import VideoInfo, describe
 
 URL_LENGTH = 2048
@@ -641,3 +642,23 @@ class SearchDocument(models.Model):
     @classmethod
     def text_fields(cls) -> list[models.Field]:
         return [cls._meta.get_field(name) for name in ("title", "tags", "captions", "body")]
+
+
+class TitlePiece(models.Model):
+    """A search piece of an article's title, a row for each distinct one
+    (articles/search.py): which articles hold a piece in the title, read from
+    a narrow index alone, for a search of many terms to count how many of them
+    each title holds. Written beside the article's `SearchDocument`, from its
+    `title`, and deleted with the article.
+    """
+
+    pk = models.CompositePrimaryKey("piece", "article")
+    piece = models.CharField(max_length=MAX_WORD)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = "標題搜尋片段"
+        verbose_name_plural = "標題搜尋片段"
+
+    def __str__(self):
+        return f"{self.article_id} {self.piece}"

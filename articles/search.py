@@ -20,6 +20,10 @@ One piece list per field (title, tags, captions, body) is stored in a
   checks that they stand together, which is the same rule FTS5 applies. Both
   steps run in a SQL function (migration 0002) that keeps the planner on the index.
 
+Beside the documents, each title's distinct pieces are rows of `TitlePiece`
+(migration 0013), read from the index of its primary key alone: a query of
+many terms counts there how many of them each title holds (`_title_tally`).
+
 Ranking gives the same numbers on both: the articles holding more of the
 query's terms in the title come first, then, among as many, those holding more
 in the tags, then in captions (`field_weights`: for one term, 4 points in the
@@ -30,12 +34,13 @@ to the newest article. A frequency score (bm25,
 article's whole vector out of TOAST, ~30 µs each, 270 ms for a common
 character in 10,000 articles.
 
-Keeping the index in step: the importer calls `index_articles()` for every
-article it creates or updates, in the batch's transaction; `Article.save()`
-updates the article's own document; deleting an article deletes its document
-(CASCADE). Anything else that changes what a document is made of — figure
-captions, credits or alt text, tags (an admin inline, a tag merge), a bulk
-`update()` of titles or bodies — must call `index_articles(ids)` afterwards.
+Keeping the index in step: the importer writes the documents (and their
+title pieces, `write_title_pieces()`) of every article it creates or
+updates, in the batch's transaction; `Article.save()` updates the article's
+own through `index_articles()`; deleting an article deletes them (CASCADE).
+Anything else that changes what a document is made of — figure captions,
+credits or alt text, tags (an admin inline, a tag merge), a bulk `update()`
+of titles or bodies — must call `index_articles(ids)` afterwards.
 `manage.py rebuild_search_index` rebuilds every document (needed after a change
 to this module's rules or an upgrade of OpenCC's dictionaries).
 """
@@ -95,8 +100,8 @@ SCORE_ALL_UP_TO = 1000
 # MOST_COMBINATIONS is read from the articles with a term in the title, those
 # holding the most terms there first (_parts), where the planner expects
 # those articles to be no more than this many times the matches; else every
-# match is scored. Counting one's terms in the title costs ~2 µs a term
-# (the terms' lists), scoring one ~20 µs.
+# match is scored. Counting one's terms in the title costs ~0.4 µs a term
+# (the table of title pieces), scoring one ~20 µs.
 TITLED_PER_MATCH = 3
 # PostgreSQL only: a part of a one-term ranking that the planner expects to
 # hold enough of the articles is first looked for among the newest this many
@@ -234,10 +239,31 @@ def _fts5_match(connection, expression: str) -> RawSQL:
     return RawSQL(_fts5_select(connection), [expression])
 
 
-def _fts5_tally(connection, expressions: int) -> str:
-    """SQL for the ids of the SQLite documents matching some of `expressions`
-    FTS5 expressions (one parameter each), an id for each one matched (`id`)."""
-    return " UNION ALL ".join([_fts5_select(connection, "id")] * expressions)
+def _title_tally(connection, query: Query) -> tuple[str, list]:
+    """SQL for the ids of the documents whose title holds some of the terms
+    of `query`, an id for each term it holds (`id`), and its parameters:
+    read from the narrow table of title pieces (`TitlePiece`) alone. A term
+    of several pieces is counted where its pieces are, so perhaps where they
+    stand apart."""
+    from .models import TitlePiece
+
+    quote = connection.ops.quote_name
+    table = quote(TitlePiece._meta.db_table)
+    piece = quote(TitlePiece._meta.get_field("piece").column)
+    article = quote(TitlePiece._meta.get_field("article").column)
+    selects, params = [], []
+    for term in query.terms:
+        pieces_ = list(dict.fromkeys(term))
+        if len(pieces_) == 1:
+            selects.append(f"SELECT {article} AS id FROM {table} WHERE {piece} = %s")
+        else:
+            selects.append(
+                f"SELECT {article} AS id FROM {table}"
+                f" WHERE {piece} IN ({', '.join(['%s'] * len(pieces_))})"
+                f" GROUP BY {article} HAVING COUNT(*) = {len(pieces_):d}"
+            )
+        params += pieces_
+    return " UNION ALL ".join(selects), params
 
 
 def _level(connection, tally: str, params: list, stop: int, among: tuple[str, tuple]) -> int:
@@ -505,15 +531,6 @@ def _expected_rows(connection, column: str, tsquery: str) -> float:
     return plan[0]["Plan"]["Plan Rows"]
 
 
-def _fields_tally(connection, tsqueries: int) -> str:
-    """SQL for the ids of the PostgreSQL documents whose short fields match
-    some of `tsqueries` tsqueries of field-prefixed pieces (one parameter
-    each, through migration 0012's index), an id for each one matched (`id`)."""
-    return " UNION ALL ".join(
-        [f"SELECT {connection.ops.quote_name(FIELDS_FUNCTION)}(%s::tsquery) AS id"] * tsqueries
-    )
-
-
 def _dense_parts(connection, query: Query, parts: list["_Part"], stop: int) -> set[int]:
     """The indexes of the parts of a one-term ranking, a part per score, to
     look for among the newest articles first (see ranked_ids): those expected to hold, of the
@@ -730,6 +747,14 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
         )
     else:
         every = joined(list(somewhere.values()), "AND")
+    # How many terms the title holds, read from the document.
+    title_terms = joined(
+        [
+            (f"CASE WHEN {sql} THEN 1 ELSE 0 END", params)
+            for sql, params in (holds("title", term) for term in query.terms)
+        ],
+        "+",
+    )
     # Each term's points in each short field.
     points = tuple(
         (*holds(field, term), weight) for term in query.terms for field, weight in weights.items()
@@ -789,27 +814,34 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
             # The page is filled by the articles with a term in the title.
             # How many terms the title of the page's last one holds, the
             # matching articles in order of that number, is counted from
-            # the terms' lists in the title: the articles holding as many or
-            # more come first, few, each checked and scored from its
-            # document's stored pieces; then the others with a term in the
-            # title, scored (read only where some of the first are drafts).
-            titles = [f"{{title}} : {phrase}" for phrase in phrases]
-            tally = _fts5_tally(connection, len(titles))
+            # the table of title pieces (`_title_tally`): the articles
+            # holding as many or more come first, few, each checked and
+            # scored from its document's stored pieces; then the others with
+            # a term in the title, scored (read only where some of the first
+            # are drafts or hold a term's pieces apart in the title).
+            tally, tally_params = _title_tally(connection, query)
             level = _kept_estimate(
                 connection,
                 f"level {stop} {query.terms}",
-                lambda: _level(connection, tally, titles, stop, (match, (every_term,))),
+                lambda: _level(connection, tally, tally_params, stop, (match, (every_term,))),
             )
             with_title = fts5(with_title, in_title_points + below_title)
             if level < 2:
                 return [with_title, below, body]
             at_level = _at_level(tally, level)
             return [
-                _Part(at_level, tuple(titles), *every, points),
+                _Part(
+                    at_level,
+                    tuple(tally_params),
+                    *joined([(f"{title_terms[0]} >= {level:d}", title_terms[1]), every], "AND"),
+                    points,
+                ),
+                # The document is read only for those the count took for
+                # holding as many (`OR` reads on only where its left is false).
                 replace(
                     with_title,
-                    condition=f"{key} NOT IN ({at_level})",
-                    condition_params=tuple(titles),
+                    condition=f"({key} NOT IN ({at_level}) OR {title_terms[0]} < {level:d})",
+                    condition_params=(*tally_params, *title_terms[1]),
                 ),
                 below,
                 body,
@@ -855,19 +887,14 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 for field in ("tags", "captions")
                 for term in query.terms
             )
-            held = [holds("title", term) for term in query.terms]
-            in_title = (
-                f"({' + '.join(f'({sql})::int' for sql, _ in held)})",
-                tuple(param for _, params in held for param in params),
-            )
             # The rest, none in the title, scored: the matches (every term
             # already checked) are fewer than the articles holding a term in
             # the tags or captions (香港 政府: 2,900 against 8,200 at archive size).
             rest = _Part(
                 matches.source,
                 matches.source_params,
-                f"{in_title[0]} = 0",
-                in_title[1],
+                f"{title_terms[0]} = 0",
+                title_terms[1],
                 below_title,
             )
             if math.comb(len(query.terms), len(query.terms) // 2) > MOST_COMBINATIONS:
@@ -886,26 +913,27 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     return [_Part(matches.source, matches.source_params, points=points)]
                 # As on SQLite: how many terms the title of the page's last
                 # article holds, the matching articles in order of that
-                # number, counted from the terms' lists in the title (a term
-                # of several pieces counted where its pieces are, so perhaps
-                # more than there are); the articles holding as many or more
-                # come first, few, found by the same count, then checked and
-                # scored; then the others with a term in the title, scored
-                # (read where some of the first are drafts or hold a term's
-                # pieces apart).
-                titles = [" & ".join(f"'title:{piece}'" for piece in term) for term in query.terms]
-                tally = _fields_tally(connection, len(titles))
+                # number, counted from the table of title pieces; the
+                # articles holding as many or more come first, few, found by
+                # the same count, then checked and scored; then the others
+                # with a term in the title, scored (read where some of the
+                # first are drafts or hold a term's pieces apart).
+                tally, tally_params = _title_tally(connection, query)
                 level = _kept_estimate(
                     connection,
                     f"level {stop} {query.terms}",
                     lambda: _level(
-                        connection, tally, titles, stop, (matches.source, matches.source_params)
+                        connection,
+                        tally,
+                        tally_params,
+                        stop,
+                        (matches.source, matches.source_params),
                     ),
                 )
                 with_title = _Part(
                     found,
                     found_params,
-                    *joined([(f"{in_title[0]} > 0", in_title[1]), every], "AND"),
+                    *joined([(f"{title_terms[0]} > 0", title_terms[1]), every], "AND"),
                     points,
                 )
                 if level < 2:
@@ -913,14 +941,14 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                 return [
                     _Part(
                         _at_level(tally, level),
-                        tuple(titles),
-                        *joined([(f"{in_title[0]} >= {level:d}", in_title[1]), every], "AND"),
+                        tuple(tally_params),
+                        *joined([(f"{title_terms[0]} >= {level:d}", title_terms[1]), every], "AND"),
                         points,
                     ),
                     replace(
                         with_title,
-                        condition=f"{in_title[0]} < {level:d} AND {with_title.condition}",
-                        condition_params=(*in_title[1], *with_title.condition_params),
+                        condition=f"{title_terms[0]} < {level:d} AND {with_title.condition}",
+                        condition_params=(*title_terms[1], *with_title.condition_params),
                     ),
                     rest,
                 ]
@@ -937,7 +965,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                         for some in itertools.combinations(query.terms, count)
                     )
                 )
-                conditions = [(f"{in_title[0]} = {count:d}", in_title[1])]
+                conditions = [(f"{title_terms[0]} = {count:d}", title_terms[1])]
                 if count < len(query.terms):
                     conditions.append(every)
                 parts.append(_Part(*source, *joined(conditions, "AND"), below_title))
@@ -1051,7 +1079,7 @@ def index_articles(ids: Iterable[int], *, apps: Apps = global_apps) -> None:
     of anywhere but `Article.save()`: figures' captions, credits or alt text,
     an article's tags (an admin's `save_related`, a tag merge), a bulk
     `update()` of titles or bodies. Ids of deleted articles are dropped. Costs
-    five queries per 500 articles. A migration passes its own `apps`.
+    seven queries per 500 articles. A migration passes its own `apps`.
     """
     Article, Figure, SearchDocument, TaggedArticle = (
         apps.get_model("articles", name)
@@ -1091,6 +1119,44 @@ def index_articles(ids: Iterable[int], *, apps: Apps = global_apps) -> None:
             # FTS5 tables have no upsert: replace.
             SearchDocument.objects.filter(pk__in=chunk).delete()
             SearchDocument.objects.bulk_create(documents)
+            write_title_pieces({doc.article_id: doc.title for doc in documents}, apps=apps)
+
+
+def title_pieces(title: str) -> set[str]:
+    """The distinct pieces of a document's `title` as stored (`TitlePiece`)."""
+    return set(title.split()) - {BOUNDARY}
+
+
+def write_title_pieces(titles: dict[int, str], *, apps: Apps = global_apps) -> None:
+    """Write the `TitlePiece` rows of these articles from their documents'
+    stored titles (by article id), in place of any they had. A migration
+    passes its own `apps`; one from before the table has none to write."""
+    try:
+        TitlePiece = apps.get_model("articles", "TitlePiece")
+    except LookupError:
+        return
+    if not titles:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    meta = TitlePiece._meta
+    insert = (
+        f"INSERT INTO {quote(meta.db_table)}"
+        f" ({quote(meta.get_field('piece').column)}, {quote(meta.get_field('article').column)})"
+    )
+    rows = [(piece, pk) for pk, title in titles.items() for piece in sorted(title_pieces(title))]
+    with transaction.atomic(), connection.cursor() as cursor:
+        TitlePiece.objects.filter(article_id__in=list(titles)).delete()
+        # Rows as values, no model instances: ~30 an article. PostgreSQL
+        # takes them as two arrays in one statement, 3× faster than a
+        # statement a row.
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"{insert} SELECT * FROM unnest(%s::text[], %s::bigint[])",
+                [[piece for piece, _ in rows], [pk for _, pk in rows]],
+            )
+        else:
+            cursor.executemany(f"{insert} VALUES (%s, %s)", rows)
 
 
 def finish_bulk_indexing() -> None:
@@ -1106,10 +1172,11 @@ def finish_bulk_indexing() -> None:
 
 def rebuild_index(batch_size: int = 500) -> int:
     """Rebuild every article's search document; return how many there are."""
-    from .models import Article, SearchDocument
+    from .models import Article, SearchDocument, TitlePiece
 
     with transaction.atomic():
         SearchDocument.objects.all().delete()
+        TitlePiece.objects.all().delete()
         ids = list(Article.objects.order_by("pk").values_list("pk", flat=True))
         for chunk in _chunks(ids, batch_size):
             index_articles(chunk)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from articles import pieces as pieces_module
 from articles import search
 from articles.importer import import_seeds
-from articles.models import Article, Figure, SearchDocument, Tag
+from articles.models import Article, Figure, SearchDocument, Tag, TitlePiece
 from articles.pieces import BOUNDARY, fold, pieces
 from articles.search import highlight, parse_query
 
@@ -640,12 +640,7 @@ def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_o
     ranking = published.search(text)
     assert ranking.count() == 10
     query = parse_query(text)
-    if connection.vendor == "sqlite":
-        titles = [f"{{title}} : {search._fts5_phrase(term)}" for term in query.terms]
-        tally = search._fts5_tally(connection, len(titles))
-    else:
-        titles = [f"'title:{piece}'" for (piece,) in query.terms]
-        tally = search._fields_tally(connection, len(titles))
+    tally, titles = search._title_tally(connection, query)
     # The documents matching the query in order of how many terms their
     # title holds: 3, 2, 2 (one a draft), then 1 (北約普京 does not match).
     matching = search._matches(connection, query)
@@ -670,6 +665,46 @@ def test_the_articles_with_the_most_terms_in_the_title_are_read_first_then_the_o
         "北約1",
     ]
     assert_every_page_is_the_ranking(published, text, ranking, (1, 2, 3, 4))
+
+
+def test_a_term_whose_pieces_stand_apart_in_a_title_is_no_term_of_that_title(monkeypatch):
+    """The table of title pieces counts a term of several pieces wherever
+    they are, so 克蘭…烏克 counts for 烏克蘭. Such articles are read with
+    those holding as many terms, then checked in their documents: they hold
+    two in the title, and rank among the articles holding two, by their
+    points there, on pages whose last article the count says holds three.
+    The one ranking on every page."""
+    monkeypatch.setattr(search, "SCORE_ALL_UP_TO", 0)
+    monkeypatch.setattr(search, "MOST_COMBINATIONS", 0)
+    monkeypatch.setattr(search, "TITLED_PER_MATCH", 10**9)
+    make_article("普京拜登烏克蘭", "無關。", days_ago=5)  # three in the title
+    make_article(
+        "普京拜登", "烏克蘭。", tags=["烏克蘭"], captions=["烏克蘭"], days_ago=4
+    )  # two, the third in the tags and captions
+    make_article("克蘭普京拜登烏克", "烏克蘭。", tags=["烏克蘭"], days_ago=1)  # two, and tags
+    make_article("克蘭拜登普京烏克", "烏克蘭。", days_ago=2)  # two
+    make_article("拜登普京", "烏克蘭。", days_ago=3)  # two
+    make_article("普京", "拜登與烏克蘭。", days_ago=0)  # one
+    published = Article.objects.published()
+    text = "普京 拜登 烏克蘭"
+    query = parse_query(text)
+    tally, params = search._title_tally(connection, query)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({tally}) AS tally", params)
+        assert cursor.fetchone() == (3 + 2 + 3 + 3 + 2 + 1,)
+    matching = search._matches(connection, query)
+    among = (matching.sql, tuple(matching.params))
+    assert [search._level(connection, tally, params, stop, among) for stop in (3, 4)] == [3, 2]
+    ranking = published.search(text)
+    assert list(ranking.values_list("title", flat=True)) == [
+        "普京拜登烏克蘭",
+        "普京拜登",
+        "克蘭普京拜登烏克",
+        "克蘭拜登普京烏克",
+        "拜登普京",
+        "普京",
+    ]
+    assert_every_page_is_the_ranking(published, text, ranking, (1, 2, 3))
 
 
 @score_all_or_split
@@ -918,6 +953,24 @@ def test_hostile_queries_are_answered_without_error(client, query):
 # -- Kept in step ------------------------------------------------------------------
 
 
+def assert_title_pieces_in_step():
+    """Every document's title pieces, and no others, are in the table of them."""
+    expected = {
+        (article_id, piece)
+        for article_id, title in SearchDocument.objects.values_list("article_id", "title")
+        for piece in search.title_pieces(title)
+    }
+    assert set(TitlePiece.objects.values_list("article_id", "piece")) == expected
+    return expected
+
+
+def test_title_pieces_are_the_distinct_pieces_of_a_stored_title():
+    title = pieces("香港。港人、香港 COVID-19")
+    assert title.split().count("香港") == 2 and BOUNDARY in title
+    assert search.title_pieces(title) == {"香港", "港人", "香", "港", "人", "covid", "19"}
+    assert search.title_pieces("") == set()
+
+
 def test_import_indexes_the_articles_it_creates(seeds_dir):
     write_seed(seeds_dir, "1.txt", number=1, title="第一篇", body="談到北約東擴。")
     write_seed(seeds_dir, "2.txt", number=2, title="第二篇", body="無關。", tags=["北約"])
@@ -931,6 +984,12 @@ def test_import_indexes_the_articles_it_creates(seeds_dir):
     import_seeds([seeds_dir])
     assert SearchDocument.objects.count() == 3
     assert sorted(found("北約")) == ["第一篇", "第三篇", "第二篇"]
+    rows = assert_title_pieces_in_step()
+    assert {piece for _, piece in rows} == {
+        *("第一", "一篇", "第二", "二篇", "第三", "三篇"),
+        *("第", "一", "二", "三", "篇"),
+    }
+    assert len(rows) == 3 * 5
 
 
 def test_reimporting_changed_text_replaces_the_old_words(seeds_dir):
@@ -939,6 +998,11 @@ def test_reimporting_changed_text_replaces_the_old_words(seeds_dir):
     write_seed(seeds_dir, "1.txt", title="標題", body="新的內容講拜登。", tags=["新標籤"])
     assert import_seeds([path]).files[0].status == "updated"
     assert found("普京") == [] and found("舊標籤") == []
+    write_seed(seeds_dir, "1.txt", title="新題", body="新的內容講拜登。", tags=["新標籤"])
+    assert import_seeds([path]).files[0].status == "updated"
+    assert {piece for _, piece in assert_title_pieces_in_step()} == {
+        fold(piece) for piece in ("新題", "新", "題")
+    }
     assert len(found("拜登")) == 1 and len(found("新標籤")) == 1
 
 
@@ -967,7 +1031,7 @@ def test_an_import_leaves_the_index_ready_for_searches(seeds_dir):
 def test_a_dry_run_import_leaves_no_documents(seeds_dir):
     import_seeds([write_seed(seeds_dir, body="北約。")], dry_run=True)
     assert not Article.objects.exists()
-    assert not SearchDocument.objects.exists()
+    assert not SearchDocument.objects.exists() and not TitlePiece.objects.exists()
 
 
 def test_saving_an_article_updates_its_document():
@@ -977,6 +1041,9 @@ def test_saving_an_article_updates_its_document():
     article.save()
     assert found("舊標題") == [] and found("舊內文") == []
     assert found("新標題") == ["新標題"] and found("北約") == ["新標題"]
+    assert {piece for _, piece in assert_title_pieces_in_step()} == {
+        fold(piece) for piece in ("新標", "標題", "新", "標", "題")
+    }
 
 
 def test_caption_and_tag_edits_are_found_after_index_articles():
@@ -985,8 +1052,10 @@ def test_caption_and_tag_edits_are_found_after_index_articles():
     figure.caption = "新說明"
     figure.save()
     article.tags.set(["新標籤"])
+    Article.objects.filter(pk=article.pk).update(title="新文章")
     search.index_articles([article.pk])  # the documented path after such edits
-    assert found("新說明") == ["文章"] and found("新標籤") == ["文章"]
+    assert found("新說明") == ["新文章"] and found("新標籤") == ["新文章"]
+    assert len(assert_title_pieces_in_step()) == 2 + 3
     assert found("舊說明") == [] and found("舊標籤") == []
 
 
@@ -1004,6 +1073,7 @@ def test_deleting_an_article_deletes_its_document():
     keep = make_article("留下", "北約。")
     make_article("刪除", "北約。").delete()
     assert list(SearchDocument.objects.values_list("article_id", flat=True)) == [keep.pk]
+    assert {article_id for article_id, _ in assert_title_pieces_in_step()} == {keep.pk}
     assert found("北約") == ["留下"]
 
 
@@ -1011,9 +1081,11 @@ def test_rebuilding_the_index_restores_every_document():
     make_article("一", "北約。")
     make_article("二", "普京。")
     SearchDocument.objects.all().delete()
+    TitlePiece.objects.filter(piece="二").delete()
     call_command("rebuild_search_index", verbosity=0)
     assert SearchDocument.objects.count() == 2
     assert found("北約") == ["一"]
+    assert {piece for _, piece in assert_title_pieces_in_step()} == {"一", "二"}
 
 
 def test_the_migration_indexes_existing_articles():
@@ -1022,6 +1094,16 @@ def test_the_migration_indexes_existing_articles():
     migration = importlib.import_module("articles.migrations.0005_search")
     migration.index_existing(django_apps, None)
     assert found("北約") == ["一"]
+
+
+def test_the_migration_fills_the_title_pieces_of_existing_documents():
+    make_article("北約峰會", "內文。")
+    make_article("普京", "內文。")
+    expected = assert_title_pieces_in_step()
+    TitlePiece.objects.all().delete()
+    migration = importlib.import_module("articles.migrations.0013_search_title_pieces")
+    migration.fill(django_apps, None)
+    assert assert_title_pieces_in_step() == expected and len(expected) == 7 + 3
 
 
 def test_search_finds_what_a_substring_search_finds_on_an_archive(tmp_path):
