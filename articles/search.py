@@ -564,8 +564,9 @@ def _kept_estimate(connection, asked: str, estimate: Callable):
     per database: PostgreSQL's EXPLAIN costs 1–3 ms, counting an FTS5 match
     on SQLite up to 2, and a reader's next page, or the next reader's search,
     asks the same; so is the count of how many terms the title of the
-    page's last article holds (`_level`: on SQLite 1–5 ms for common
-    characters at 10,000 articles, 11–35 at archive size)."""
+    page's last article holds (`_level`: on SQLite 8–14 ms for seven common
+    characters at 10,000 articles, 37–66 at archive size, on a machine at
+    half speed, most of it finding the matches)."""
     database = connection.settings_dict
     address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}\n{asked}"
     key = f"newsroom:search-estimate:{hashlib.sha256(address.encode()).hexdigest()}"
