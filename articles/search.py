@@ -699,8 +699,8 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     captions, then those matched in the body alone). A query with more terms
     than those parts were measured to pay for (SQLITE_LEVELS_UP_TO,
     MOST_COMBINATIONS) reads first the articles holding as many terms in the
-    title as the page's last one or more (counted from the terms' lists in
-    the title, `_level`), each checked and scored from its document, then
+    title as the page's last one or more (counted from the table of title
+    pieces, `_level`), each checked and scored from its document, then
     the others with a term in the title, scored; on PostgreSQL where the
     planner expects those to be few enough against the matches
     (TITLED_PER_MATCH), else one part, every match scored, as for a query
