@@ -221,17 +221,15 @@ def _tsquery(query: Query) -> str:
 # -- Finding articles ----------------------------------------------------------
 
 
-def _fts5_select(connection, named: str = "") -> str:
+def _fts5_select(connection) -> str:
     """SQL for the ids of the SQLite documents matching an FTS5 expression
-    (one parameter), in a column `named` or the table's own."""
+    (one parameter)."""
     from .models import SearchDocument
 
     quote = connection.ops.quote_name
     table = quote(SearchDocument._meta.db_table)
     key = quote(SearchDocument._meta.pk.column)
-    return (
-        f"SELECT {key}{f' AS {quote(named)}' if named else ''} FROM {table} WHERE {table} MATCH %s"
-    )
+    return f"SELECT {key} FROM {table} WHERE {table} MATCH %s"
 
 
 def _fts5_match(connection, expression: str) -> RawSQL:
