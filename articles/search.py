@@ -101,8 +101,11 @@ SCORE_ALL_UP_TO = 1000
 # holding the most terms there first (_parts), where the planner expects
 # those articles to be no more than this many times the matches; else every
 # match is scored. Counting one's terms in the title costs ~0.4 µs a term
-# (the table of title pieces), scoring one ~20 µs.
-TITLED_PER_MATCH = 3
+# (the table of title pieces), scoring one ~20 µs: at archive size, for
+# queries whose articles with a term in the title the planner expects at
+# 3.8 to 9.4 times their matches, a first page took 30–44 ms so against
+# 44–118 scoring every match (3 until then).
+TITLED_PER_MATCH = 10
 # PostgreSQL only: a part of a one-term ranking that the planner expects to
 # hold enough of the articles is first looked for among the newest this many
 # articles of the list, each tested, newest first, the rest of it after them;
@@ -701,8 +704,10 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     pieces, `_level`), each checked and scored from its document, then
     the others with a term in the title, scored; on PostgreSQL where the
     planner expects those to be few enough against the matches
-    (TITLED_PER_MATCH), else one part, every match scored, as for a query
-    whose matches the planner expects to be few (SCORE_ALL_UP_TO). SQLite
+    (TITLED_PER_MATCH) and, where the page's last holds one term in the
+    title, no more than the matches; else one part, every match scored, as
+    for a query whose matches the planner expects to be few
+    (SCORE_ALL_UP_TO). SQLite
     reads the title apart only where the articles with a term in it fill
     the page (`_fts5_count`); where they do not, every match with a term in
     a short field is scored in one part, then the body alone.
@@ -936,6 +941,12 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     points,
                 )
                 if level < 2:
+                    # The page's last article holds one term in the title:
+                    # every article with a term there is read and scored, so
+                    # they go first only where the planner expects them to
+                    # be fewer than the matches; else every match is scored.
+                    if expected > expected_matches:
+                        return [_Part(matches.source, matches.source_params, points=points)]
                     return [with_title, rest]
                 return [
                     _Part(
