@@ -867,6 +867,8 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
     if connection.vendor == "postgresql":
         found = _matches(connection, query)
         matches = _Part(found.sql, tuple(found.params))
+        # Every match scored, in one part.
+        scored_whole = [replace(matches, points=points)]
 
         def in_fields(pieces: str):
             # Through migration 0012's index: field-prefixed pieces, a tsquery.
@@ -885,7 +887,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
         if len(query.terms) > 1:
             expected_matches = _kept_expected_matches(connection, query)
             if expected_matches <= SCORE_ALL_UP_TO:
-                return [_Part(matches.source, matches.source_params, points=points)]
+                return scored_whole
             below_title = tuple(
                 (*holds(field, term), weights[field])
                 for field in ("tags", "captions")
@@ -914,7 +916,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     lambda: _expected_rows(connection, "fields_vector", titled),
                 )
                 if expected > TITLED_PER_MATCH * expected_matches:
-                    return [_Part(matches.source, matches.source_params, points=points)]
+                    return scored_whole
                 # As on SQLite: how many terms the title of the page's last
                 # article holds, the matching articles in order of that
                 # number, counted from the table of title pieces; the
@@ -946,7 +948,7 @@ def _parts(connection, query: Query, key: str, stop: int) -> list[_Part]:
                     # they go first only where the planner expects them to
                     # be fewer than the matches; else every match is scored.
                     if expected > expected_matches:
-                        return [_Part(matches.source, matches.source_params, points=points)]
+                        return scored_whole
                     return [with_title, rest]
                 return [
                     _Part(
