@@ -8,8 +8,13 @@ process spent serving it (15 of 144 µs). Redis and process memory take any
 key, and Newsroom's keys are hashes and fixed names, so these backends leave
 the check out, as Django's documentation suggests for backends that accept a
 wider range of keys.
+
+Each backend also names what it raises when its server fails
+(`server_errors`), for the code that would rather go on without the cache
+(`articles.caching.PageCacheApplication`).
 """
 
+import redis as redis_client
 from django.core.cache.backends import locmem, redis
 
 
@@ -21,6 +26,10 @@ class _AnyKey:
 class RedisCache(_AnyKey, redis.RedisCache):
     """Django's Redis backend (production: one cache for every app server)."""
 
+    server_errors = (redis_client.RedisError,)
+
 
 class LocMemCache(_AnyKey, locmem.LocMemCache):
-    """Django's process-memory backend (development and tests)."""
+    """Django's process-memory backend (development and tests): no server."""
+
+    server_errors = ()

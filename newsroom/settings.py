@@ -99,8 +99,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.middleware.HealthCheckMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    # Above the rest, so that a page is kept with every header it left with,
+    # and answered from the cache without any of them running again. It leaves
+    # to them what is not a page (static files) and the HTTPS redirect.
     "articles.caching.PageCacheMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "newsroom.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "newsroom.middleware.EditorsSessionMiddleware",

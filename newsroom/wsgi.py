@@ -1,7 +1,10 @@
 """
 WSGI config for newsroom project.
 
-It exposes the WSGI callable as a module-level variable named ``application``.
+It exposes the WSGI callable as a module-level variable named ``application``:
+Django's handler, with the page cache in front of it, which answers readers'
+plain GETs of cached pages before Django handles them
+(`articles.caching.PageCacheApplication`).
 
 For more information on this file, see
 https://docs.djangoproject.com/en/6.1/howto/deployment/wsgi/
@@ -13,4 +16,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from articles.caching import PageCacheApplication  # noqa: E402 (needs the apps loaded)
+
+application = PageCacheApplication(django_application)

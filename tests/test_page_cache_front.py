@@ -1,0 +1,235 @@
+"""The page cache in front of Django (`articles.caching.PageCacheApplication`),
+called as the application server calls it: through `newsroom.wsgi`."""
+
+import io
+from urllib.parse import unquote_to_bytes, urlsplit
+
+import pytest
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+
+from articles.caching import PageCacheApplication, PageCacheMiddleware
+from articles.models import Article
+from newsroom.wsgi import application, django_application
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+
+class Served:
+    """What a WSGI application answered, and whether Django handled it."""
+
+    def __init__(self, status: str, headers: list, body: bytes, handled_by_django: bool):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.handled_by_django = handled_by_django
+
+    @property
+    def code(self) -> int:
+        return int(self.status.split()[0])
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+@pytest.fixture
+def serve():
+    """Call a WSGI application with a GET (or another method) of `url`.
+
+    As Django's test client does, the database connection is left open across
+    requests (the test's transaction holds it); whether Django handled the
+    request is told by its request_started signal."""
+    started = []
+
+    def note(**_arguments):
+        started.append(True)
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    request_started.connect(note)
+
+    def call(url, app=application, method="GET", host="testserver", scheme="http", **headers):
+        parts = urlsplit(url)
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(parts.path).decode("iso-8859-1"),
+            "QUERY_STRING": parts.query,
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "443" if scheme == "https" else "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host,
+            "wsgi.url_scheme": scheme,
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": io.StringIO(),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            **{"HTTP_" + name.upper(): value for name, value in headers.items()},
+        }
+        answered = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            answered.update(status=status, headers=response_headers)
+
+        before = len(started)
+        result = app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return Served(answered["status"], answered["headers"], body, len(started) > before)
+
+    yield call
+    request_started.disconnect(note)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_a_cached_page_is_answered_before_django_with_what_django_sends(serve):
+    article = factories.article(tags=["普京"])
+    for url in ("/", article.get_absolute_url(), "/tag/%E6%99%AE%E4%BA%AC/?page=1"):
+        first = serve(url)
+        assert first.code == 200 and first.handled_by_django
+        again = serve(url)
+        assert not again.handled_by_django
+        from_django = serve(url, app=django_application)  # the middleware's answer
+        assert from_django.handled_by_django
+        for answer in (again, from_django):
+            assert answer.status == "200 OK"
+            assert answer.body == first.body
+            assert sorted(answer.headers) == sorted(first.headers)
+        # Kept as it left every middleware, security headers included.
+        assert again.header("X-Content-Type-Options") == "nosniff"
+        assert again.header("Content-Security-Policy") and again.header("ETag")
+
+
+def test_a_changed_page_is_not_answered_from_the_front(serve, django_capture_on_commit_callbacks):
+    article = factories.article(title="第一版")
+    url = article.get_absolute_url()
+    serve(url)
+    assert not serve(url).handled_by_django
+    article.title = "第二版"
+    with django_capture_on_commit_callbacks(execute=True):
+        article.save()
+    changed = serve(url)
+    assert changed.handled_by_django and "第二版" in changed.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ({"method": "HEAD"}, 200),
+        ({"if_modified_since": "Tue, 07 Dec 2021 00:00:00 GMT"}, 200),
+        ({"host": "elsewhere.example.org"}, 400),
+    ],
+)
+def test_what_the_front_leaves_to_django(serve, options, code):
+    url = factories.article().get_absolute_url()
+    serve(url)
+    served = serve(url, **options)
+    assert served.handled_by_django and served.code == code
+
+
+def test_a_conditional_request_is_answered_by_django_from_the_cache(
+    serve, django_assert_num_queries
+):
+    url = factories.article().get_absolute_url()
+    etag = serve(url).header("ETag")
+    with django_assert_num_queries(0):
+        served = serve(url, if_none_match=etag)
+    assert served.handled_by_django and served.code == 304
+
+
+def test_editors_are_left_to_django_and_see_the_database(serve, client, admin_user):
+    article = factories.article(title="原來的標題")
+    url = article.get_absolute_url()
+    serve(url)
+    Article.objects.filter(pk=article.pk).update(title="悄悄改過")  # no signal: still cached
+    assert "原來的標題" in serve(url).body.decode()
+    client.force_login(admin_user)
+    session = client.cookies["sessionid"].value
+    editor = serve(url, cookie=f"sessionid={session}")
+    assert editor.handled_by_django and "悄悄改過" in editor.body.decode()
+    # Other cookies do not make a reader an editor.
+    assert not serve(url, cookie="theme=dark").handled_by_django
+
+
+def test_readers_sent_to_https_are_sent_there_whatever_is_cached(serve, settings):
+    url = factories.article().get_absolute_url()
+    serve(url)
+    assert not serve(url).handled_by_django
+    settings.SECURE_SSL_REDIRECT = True
+    # The security middleware reads the setting when the application is made.
+    app = PageCacheApplication(get_wsgi_application())
+    redirected = serve(url, app=app)
+    assert redirected.code == 301
+    assert redirected.header("Location") == f"https://testserver{url}"
+    assert serve(url, app=app, scheme="https").code == 200
+
+
+def test_static_files_are_not_looked_up_in_the_page_cache(serve, monkeypatch):
+    asked = []
+    monkeypatch.setattr(cache, "get_many", lambda *args, **kwargs: asked.append(args) or {})
+    served = serve("/static/css/newsroom.css")
+    assert served.handled_by_django and served.code == 404  # runserver serves them
+    assert asked == []
+    assert PageCacheMiddleware.key(_request("/media/figures/1.jpg")) is None
+
+
+def _request(path):
+    from django.test import RequestFactory
+
+    return RequestFactory().get(path)
+
+
+def test_after_a_miss_django_asks_the_cache_nothing_twice(serve, monkeypatch):
+    url = factories.article().get_absolute_url()
+    serve(url)  # the versions exist
+    versions, pages = [], []
+    real_get, real_get_many = cache.get, cache.get_many
+
+    def get(key, *args, **kwargs):
+        if ":page:" in key:
+            pages.append(key)
+        return real_get(key, *args, **kwargs)
+
+    def get_many(keys, *args, **kwargs):
+        versions.append(tuple(keys))
+        return real_get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    monkeypatch.setattr(cache, "get_many", get_many)
+    missing = serve(url + "?from=feed")
+    assert missing.handled_by_django and missing.code == 200
+    assert len(versions) == 1 and len(pages) == 1
+    assert not serve(url + "?from=feed").handled_by_django
+    assert len(versions) == 2 and pages[1] == pages[0]
+
+
+def test_with_no_page_cache_every_request_goes_to_django(serve, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    url = factories.article().get_absolute_url()
+    serve(url)
+    assert serve(url).handled_by_django
+
+
+def test_a_failing_cache_server_leaves_the_request_to_django(serve, settings):
+    from .services import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsroom.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens
+            "OPTIONS": {"socket_connect_timeout": 1},
+        }
+    }
+    served = serve(factories.article().get_absolute_url())
+    # Django's error handling answers, with the site's own page.
+    assert served.handled_by_django and served.code == 500
+    assert "暫時未能顯示" in served.body.decode()
