@@ -1,9 +1,10 @@
 """Caching for readers' pages, retired the moment the content changes.
 
-Four layers, each keyed so that it never needs to be found and deleted:
+Four layers, none of which ever needs to be found and deleted: each entry is
+keyed or stamped with what it was made from, and is of no use once that moves.
 
-- **Pages.** A public page's whole response, per address, is kept under a key
-  that carries the *content version*: one number in the cache that any change
+- **Pages.** A public page's whole response is kept per address with the
+  *content version* it was kept at: one number in the cache that any change
   readers can see moves on. One edit can show on many pages (the home page, its
   tag pages, its neighbours' "previous/next"), so rather than track which pages
   an edit touches, an edit retires them all. `PageCacheApplication`, around
@@ -11,12 +12,12 @@ Four layers, each keyed so that it never needs to be found and deleted:
   Django handles the request at all; `PageCacheMiddleware` answers the rest
   (conditional and HEAD requests, and every request that reaches Django some
   other way) before any other middleware runs.
-- **Article pages**, kept a second way: per article change time, *taxonomy
-  version* (moved by any change to a tag, section or author, whose names they
-  show) and *links version* (below), for `ARTICLE_PAGE_CACHE_SECONDS`
-  (`ArticlePages`). An edit elsewhere retires the page under the content
-  version but not this one, which the middleware serves after one query on the
-  article's row.
+- **Article pages**, kept a second way: per article, stamped with its change
+  time, the *taxonomy version* (moved by any change to a tag, section or
+  author, whose names they show) and the *links version* (below), for
+  `ARTICLE_PAGE_CACHE_SECONDS` (`ArticlePages`). An edit elsewhere retires
+  the page kept at the content version but not this one, which the middleware
+  serves after one query on the article's row.
 - **An article's page, but for its links.** The page as rendered for the
   article (head, header, body with its figures and videos, tags, sources, the
   site's frame), with a place left for the links, is kept per article change
@@ -56,11 +57,9 @@ CACHEABLE = "_newsroom_public_page"
 CONDITIONAL = frozenset(
     ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
 )
-# What PageCacheApplication found, handed to Django with a request it did not
-# answer (in the WSGI environ, so in request.META): the versions, and the key
-# of the page it found missing.
-VERSIONS_FOUND = "newsroom.versions"
-PAGE_MISSING = "newsroom.page_missing"
+# What PageCacheApplication read (`Kept`), handed to Django with a request it
+# did not answer, in the WSGI environ and so in request.META.
+KEPT_FOUND = "newsroom.kept"
 
 
 def _version(key: str) -> int:
@@ -96,15 +95,16 @@ class Versions(NamedTuple):
 
 def request_versions(request) -> Versions:
     """The three versions as this request found them: read in one round trip
-    the first time it asks (or as `PageCacheApplication` read them before
-    Django took the request), then the same for the page cache, the kept
-    article pages and the article view, which all key by them."""
-    found = getattr(request, "_newsroom_versions", None) or request.META.get(VERSIONS_FOUND)
+    the first time it asks (with the pages kept for it: `kept_for`), then the
+    same for the page cache, the kept article pages and the article view,
+    which all key by them."""
+    found = getattr(request, "_newsroom_versions", None)
     if found is None:
         keys = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
         kept = cache.get_many(keys)
-        found = Versions(*(kept.get(key) or _version(key) for key in keys))
-    request._newsroom_versions = found
+        found = request._newsroom_versions = Versions(
+            *(kept.get(key) or _version(key) for key in keys)
+        )
     return found
 
 
@@ -264,6 +264,71 @@ def cached_page(view):
     return wrapper
 
 
+class Kept(NamedTuple):
+    """What the cache holds for a request, read with the versions in one
+    round trip (`kept_for`)."""
+
+    versions: Versions
+    page_key: str
+    # The page kept for this address, if it was kept at the content version
+    # now; what is kept there otherwise is of no use.
+    page: object | None
+    article_key: str | None
+    # (stamp, response) kept for the article this address names, if any: good
+    # only if the stamp is still the article's (`ArticlePages.stamp`).
+    article: tuple | None
+
+
+def kept_for(request) -> Kept | None:
+    """What the cache holds for this request, None when the request is not to
+    be answered from the cache: a method other than GET and HEAD, an editor,
+    a static or media file, or a page readers are to be sent to HTTPS for
+    (`SECURE_SSL_REDIRECT`, which the security middleware below does).
+
+    The versions, the page and the article's kept page are read in one round
+    trip (`get_many`): a page is kept under its address with the content
+    version it was kept at, rather than under a key carrying the version,
+    which would have to be read first. Asked once per request, or handed
+    over by `PageCacheApplication`, which asked before Django took the
+    request.
+    """
+    if (
+        request.method not in ("GET", "HEAD")
+        or not for_readers(request)
+        or request.path.startswith(_not_pages())
+        or (settings.SECURE_SSL_REDIRECT and not request.is_secure())
+    ):
+        return None
+    found = getattr(request, "_newsroom_kept", None) or request.META.get(KEPT_FOUND)
+    if found is not None:
+        request._newsroom_versions = found.versions
+        return found
+    # Pages carry absolute addresses (canonical link, feeds), so the scheme
+    # and host are part of what makes a page, as is the release of the static
+    # files they name.
+    query = request.META.get("QUERY_STRING", "")
+    site = request_site(request)
+    address = f"{site}{request.path_info}?{query}"
+    digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
+    page_key = f"newsroom:page:{static_release()}:{digest}"
+    article_key = ArticlePages.key(request, site)
+    keys = [CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION, page_key]
+    if article_key is not None:
+        keys.append(article_key)
+    values = cache.get_many(keys)
+    versions = Versions(*(values.get(key) or _version(key) for key in keys[:3]))
+    page = values.get(page_key)
+    found = request._newsroom_kept = Kept(
+        versions=versions,
+        page_key=page_key,
+        page=page[1] if page is not None and page[0] == versions.content else None,
+        article_key=article_key,
+        article=values.get(article_key),
+    )
+    request._newsroom_versions = versions
+    return found
+
+
 class PageCacheMiddleware:
     """Answer anonymous readers from the page cache before anything else runs.
 
@@ -280,18 +345,17 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.articles = ArticlePages()
 
     def __call__(self, request):
-        key = self.key(request)
-        if key is None:
+        kept = kept_for(request)
+        if kept is None:
             return self.get_response(request)
-        response = None if request.META.get(PAGE_MISSING) == key else cache.get(key)
-        article_key = None
-        if response is None:
-            article_key = self.articles.key(request)
-            if article_key is not None:
-                response = cache.get(article_key)
+        stamp = None
+        response = kept.page
+        if response is None and kept.article_key is not None:
+            stamp = ArticlePages.stamp(request)
+            if stamp is not None and kept.article is not None and kept.article[0] == stamp:
+                response = kept.article[1]
         if response is not None:
             if not CONDITIONAL.intersection(request.META):
                 return response
@@ -308,30 +372,12 @@ class PageCacheMiddleware:
             and response.status_code == 200
         ):
             if settings.PAGE_CACHE_SECONDS > 0:
-                cache.set(key, response, settings.PAGE_CACHE_SECONDS)
-            if article_key is not None:
-                cache.set(article_key, response, self.articles.seconds())
+                cache.set(
+                    kept.page_key, (kept.versions.content, response), settings.PAGE_CACHE_SECONDS
+                )
+            if stamp is not None:
+                cache.set(kept.article_key, (stamp, response), ArticlePages.seconds())
         return response
-
-    @staticmethod
-    def key(request) -> str | None:
-        """The page's key, None when the request is not to be answered from
-        the cache: a method other than GET and HEAD, an editor, a static or
-        media file, or a page readers are to be sent to HTTPS for
-        (`SECURE_SSL_REDIRECT`, which the security middleware below does)."""
-        if (
-            request.method not in ("GET", "HEAD")
-            or not for_readers(request)
-            or request.path.startswith(_not_pages())
-            or (settings.SECURE_SSL_REDIRECT and not request.is_secure())
-        ):
-            return None
-        # Pages carry absolute addresses (canonical link, feeds), so the scheme
-        # and host are part of what makes a page.
-        query = request.META.get("QUERY_STRING", "")
-        address = f"{request_site(request)}{request.path_info}?{query}"
-        digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
-        return f"newsroom:{request_versions(request).content}:page:{static_release()}:{digest}"
 
 
 class PageCacheApplication:
@@ -341,23 +387,24 @@ class PageCacheApplication:
 
     `PageCacheMiddleware` answers the same request only once Django has begun
     handling it: the request-started and request-finished signals (which look
-    over the database connections), the middleware above it and back, and the
-    response object made over for the server. In one process that was half
-    the time of a cached article page (about 130 µs of 15 kB, against 60 µs
-    here), and a worker served 15% more cached pages per second this way
-    (docs/BENCHMARKS.md). The page kept is the response as it left the
-    middleware, security headers, policy and ETag included, so the status,
-    headers and body sent are the same either way.
+    over the database connections), the middleware chain, and the response
+    object made over for the server. In one process, for an article page of
+    15 kB kept whole, that was 93 µs against 55 µs here, and through gunicorn
+    a worker served 1.01 times the minimal view's requests per second instead
+    of 0.78–0.81 (docs/BENCHMARKS.md). The page kept is the response as it
+    left the middleware, security headers, policy and ETag included, so the
+    status, headers and body sent are the same either way.
 
     Only what the middleware would answer from the page, with nothing above it
-    to do first, is answered here, by the same key (`PageCacheMiddleware.key`).
-    The rest goes on to Django: other methods (HEAD included), conditional
-    requests (answered with 304 by the middleware), editors, the static and
-    media files, plain HTTP when `SECURE_SSL_REDIRECT` sends readers to HTTPS,
+    to do first, is answered here, from what `kept_for` reads. The rest goes
+    on to Django: other methods (HEAD included), conditional requests
+    (answered with 304 by the middleware), editors, the static and media
+    files, plain HTTP when `SECURE_SSL_REDIRECT` sends readers to HTTPS,
     hosts not allowed (answered with 400), any request when the cache server
-    fails (Django's error handling answers it), and pages not in the cache. For
-    those, what was read here goes along with the request (`VERSIONS_FOUND`,
-    `PAGE_MISSING`), so the middleware asks the cache nothing twice.
+    fails (Django's error handling answers it), and pages not kept, or kept
+    only as the article's page, which takes a query to check. For those,
+    what was read here goes along with the request (`KEPT_FOUND`), so the
+    middleware asks the cache nothing twice.
     """
 
     def __init__(self, application):
@@ -366,7 +413,7 @@ class PageCacheApplication:
     def __call__(self, environ, start_response):
         response = None
         if environ.get("REQUEST_METHOD") == "GET" and not CONDITIONAL.intersection(environ):
-            response = self.cached(environ)
+            response = self.kept_page(environ)
         if response is None:
             return self.application(environ, start_response)
         # As Django's WSGI handler sends a response.
@@ -377,25 +424,23 @@ class PageCacheApplication:
         return [response.content]
 
     @staticmethod
-    def cached(environ):
-        """The kept page for this request, if it may be answered with it; None
-        otherwise, with what was learned left in `environ` for Django."""
+    def kept_page(environ):
+        """The page kept for this request, if it may be answered with it;
+        None otherwise, with what was read left in `environ` for Django."""
         # Django's request, made on a copy: it writes the decoded path back
         # into the environ it is given, which Django is yet to read.
         request = WSGIRequest(environ.copy())
         try:
-            key = PageCacheMiddleware.key(request)
-            if key is None:
-                return None
-            response = cache.get(key)
+            kept = kept_for(request)
         except DisallowedHost:
             return None
         except getattr(cache, "server_errors", ()):
             return None
-        if response is None:
-            environ[VERSIONS_FOUND] = request_versions(request)
-            environ[PAGE_MISSING] = key
-        return response
+        if kept is None:
+            return None
+        if kept.page is None:
+            environ[KEPT_FOUND] = kept
+        return kept.page
 
 
 class ArticlePages:
@@ -405,10 +450,12 @@ class ArticlePages:
     (`Article.modified_at`: the article, its figures, videos, tags and bylines),
     what it shows of tags, sections and authors moves the taxonomy version, and
     what it shows of other articles (related articles, previous and next) the
-    links version. The page is kept `ARTICLE_PAGE_CACHE_SECONDS`, and no longer
-    than its links may be (`links_seconds`). Validating it costs one indexed
-    query for the article's row: an address that is not the article's canonical
-    one, or an article readers may not see, is left to the view.
+    links version. The page is kept under the article's number, site and
+    release, with that *stamp*, `ARTICLE_PAGE_CACHE_SECONDS`, and no longer
+    than its links may be (`links_seconds`). Checking the stamp costs one
+    indexed query for the article's row: an address that is not the
+    article's canonical one, or an article readers may not see, is left to
+    the view.
     """
 
     path = re.compile(r"/article/([1-9]\d{0,17})/([^/]+)/\Z")  # canonical: no leading 0
@@ -422,21 +469,28 @@ class ArticlePages:
         """How long a page rendered now may be kept."""
         return min(settings.ARTICLE_PAGE_CACHE_SECONDS, links_seconds())
 
-    def key(self, request) -> str | None:
-        if not self.enabled() or request.META.get("QUERY_STRING"):
+    @classmethod
+    def key(cls, request, site: str) -> str | None:
+        """Where the page of the article this address names is kept, if the
+        address may be an article's own."""
+        if not cls.enabled() or request.META.get("QUERY_STRING"):
             return None
-        match = self.path.match(request.path_info)
+        match = cls.path.match(request.path_info)
         if match is None:
             return None
+        where = hashlib.sha256(f"{site}:{static_release()}".encode()).hexdigest()
+        return f"newsroom:article-page:{match[1]}:{where}"
+
+    @classmethod
+    def stamp(cls, request) -> tuple | None:
+        """What a page of this article must have been kept with to be good
+        now, None if the address is not that of an article readers may see."""
+        match = cls.path.match(request.path_info)
         row = published_article(request, int(match[1]))
         if row is None or row.slug != match[2]:
             return None
         versions = request_versions(request)
-        page = (
-            f"{row.modified_at.timestamp():.6f}:{versions.taxonomy}:{versions.links}:"
-            f"{static_release()}:{request_site(request)}"
-        )
-        return f"newsroom:article-page:{row.id}:{hashlib.sha256(page.encode()).hexdigest()}"
+        return (row.id, row.modified_at.timestamp(), versions.taxonomy, versions.links)
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 
 Django warns about keys memcached would refuse (longer than 250 characters,
 spaces, control characters) by reading every character of every key on every
-call, whatever the backend. A page served from the cache takes four keys (three
+call, whatever the backend. A page served from the cache took four keys (three
 version numbers and the page), and the checks were a tenth of the time one
 process spent serving it (15 of 144 µs). Redis and process memory take any
 key, and Newsroom's keys are hashes and fixed names, so these backends leave

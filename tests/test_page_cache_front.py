@@ -10,7 +10,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from articles.caching import PageCacheApplication, PageCacheMiddleware
+from articles.caching import PageCacheApplication, kept_for
 from articles.models import Article
 from newsroom.wsgi import application, django_application
 
@@ -179,7 +179,7 @@ def test_static_files_are_not_looked_up_in_the_page_cache(serve, monkeypatch):
     served = serve("/static/css/newsroom.css")
     assert served.handled_by_django and served.code == 404  # runserver serves them
     assert asked == []
-    assert PageCacheMiddleware.key(_request("/media/figures/1.jpg")) is None
+    assert kept_for(_request("/media/figures/1.jpg")) is None
 
 
 def _request(path):
@@ -188,28 +188,46 @@ def _request(path):
     return RequestFactory().get(path)
 
 
-def test_after_a_miss_django_asks_the_cache_nothing_twice(serve, monkeypatch):
-    url = factories.article().get_absolute_url()
+def test_a_page_is_read_with_the_versions_in_one_round_trip_and_never_twice(serve, monkeypatch):
+    article = factories.article()
+    url = article.get_absolute_url()
     serve(url)  # the versions exist
-    versions, pages = [], []
+    reads, inside = [], []
     real_get, real_get_many = cache.get, cache.get_many
 
     def get(key, *args, **kwargs):
-        if ":page:" in key:
-            pages.append(key)
+        if not inside:
+            reads.append(key)
         return real_get(key, *args, **kwargs)
 
     def get_many(keys, *args, **kwargs):
-        versions.append(tuple(keys))
-        return real_get_many(keys, *args, **kwargs)
+        reads.append(tuple(keys))
+        inside.append(True)
+        try:
+            return real_get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
 
     monkeypatch.setattr(cache, "get", get)
     monkeypatch.setattr(cache, "get_many", get_many)
+
+    def pages_read():
+        return [key for key in reads if "page:" in str(key) or "version" in str(key)]
+
+    # A page not kept: read once by the front, the reading handed to Django.
     missing = serve(url + "?from=feed")
     assert missing.handled_by_django and missing.code == 200
-    assert len(versions) == 1 and len(pages) == 1
+    [first] = pages_read()
+    assert isinstance(first, tuple) and "newsroom:content-version" in first
+    assert any(":page:" in key for key in first)
+    reads.clear()
     assert not serve(url + "?from=feed").handled_by_django
-    assert len(versions) == 2 and pages[1] == pages[0]
+    assert reads == [first]  # one round trip, the page in it
+    # The article's own address reads its kept article page in the same trip.
+    reads.clear()
+    serve(url)
+    [trip] = reads
+    assert any(f"article-page:{article.number}:" in key for key in trip)
 
 
 def test_with_no_page_cache_every_request_goes_to_django(serve, settings):
