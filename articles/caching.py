@@ -273,10 +273,8 @@ class Kept(NamedTuple):
     # The page kept for this address, if it was kept at the content version
     # now; what is kept there otherwise is of no use.
     page: object | None
+    # Where the page of the article this address names is kept, if any.
     article_key: str | None
-    # (stamp, response) kept for the article this address names, if any: good
-    # only if the stamp is still the article's (`ArticlePages.stamp`).
-    article: tuple | None
 
 
 def kept_for(request) -> Kept | None:
@@ -285,12 +283,13 @@ def kept_for(request) -> Kept | None:
     a static or media file, or a page readers are to be sent to HTTPS for
     (`SECURE_SSL_REDIRECT`, which the security middleware below does).
 
-    The versions, the page and the article's kept page are read in one round
-    trip (`get_many`): a page is kept under its address with the content
-    version it was kept at, rather than under a key carrying the version,
-    which would have to be read first. Asked once per request, or handed
-    over by `PageCacheApplication`, which asked before Django took the
-    request.
+    The versions and the page are read in one round trip (`get_many`): a
+    page is kept under its address with the content version it was kept at,
+    rather than under a key carrying the version, which would have to be
+    read first. (The article's kept page is not read with them: the page is
+    there far more often than not, and reading both sent twice the bytes.)
+    Asked once per request, or handed over by `PageCacheApplication`, which
+    asked before Django took the request.
     """
     if (
         request.method not in ("GET", "HEAD")
@@ -311,10 +310,7 @@ def kept_for(request) -> Kept | None:
     address = f"{site}{request.path_info}?{query}"
     digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
     page_key = f"newsroom:page:{static_release()}:{digest}"
-    article_key = ArticlePages.key(request, site)
-    keys = [CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION, page_key]
-    if article_key is not None:
-        keys.append(article_key)
+    keys = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION, page_key)
     values = cache.get_many(keys)
     versions = Versions(*(values.get(key) or _version(key) for key in keys[:3]))
     page = values.get(page_key)
@@ -322,8 +318,7 @@ def kept_for(request) -> Kept | None:
         versions=versions,
         page_key=page_key,
         page=page[1] if page is not None and page[0] == versions.content else None,
-        article_key=article_key,
-        article=values.get(article_key),
+        article_key=ArticlePages.key(request, site),
     )
     request._newsroom_versions = versions
     return found
@@ -354,8 +349,9 @@ class PageCacheMiddleware:
         response = kept.page
         if response is None and kept.article_key is not None:
             stamp = ArticlePages.stamp(request)
-            if stamp is not None and kept.article is not None and kept.article[0] == stamp:
-                response = kept.article[1]
+            article = None if stamp is None else cache.get(kept.article_key)
+            if article is not None and article[0] == stamp:
+                response = article[1]
         if response is not None:
             if not CONDITIONAL.intersection(request.META):
                 return response

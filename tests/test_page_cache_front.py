@@ -10,7 +10,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from articles.caching import PageCacheApplication, kept_for
+from articles.caching import PageCacheApplication, content_changed, kept_for
 from articles.models import Article
 from newsroom.wsgi import application, django_application
 
@@ -223,11 +223,19 @@ def test_a_page_is_read_with_the_versions_in_one_round_trip_and_never_twice(serv
     reads.clear()
     assert not serve(url + "?from=feed").handled_by_django
     assert reads == [first]  # one round trip, the page in it
-    # The article's own address reads its kept article page in the same trip.
+    # The article's own address: its kept article page is read only when the
+    # page is not kept (after an edit elsewhere), once.
     reads.clear()
-    serve(url)
-    [trip] = reads
-    assert any(f"article-page:{article.number}:" in key for key in trip)
+    kept = serve(url)
+    assert not kept.handled_by_django
+    assert len(reads) == 1 and not any("article-page:" in key for key in reads[0])
+    content_changed(links=False)  # an edit elsewhere: the page retires, not the article's
+    reads.clear()
+    again = serve(url)
+    assert again.handled_by_django and again.header("ETag") == kept.header("ETag")
+    article_reads = [key for key in reads if isinstance(key, str) and "article-page:" in key]
+    assert len(article_reads) == 1
+    assert article_reads[0].startswith(f"newsroom:article-page:{article.number}:")
 
 
 def test_with_no_page_cache_every_request_goes_to_django(serve, settings):
