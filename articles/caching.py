@@ -95,9 +95,9 @@ class Versions(NamedTuple):
 
 def request_versions(request) -> Versions:
     """The three versions as this request found them: read in one round trip
-    the first time it asks (with the pages kept for it: `kept_for`), then the
-    same for the page cache, the kept article pages and the article view,
-    which all key by them."""
+    the first time it asks (with the page kept for the address: `kept_for`),
+    then the same for the page cache, the kept article pages and the article
+    view, which all key by them."""
     found = getattr(request, "_newsroom_versions", None)
     if found is None:
         keys = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
