@@ -60,6 +60,7 @@ CONDITIONAL = frozenset(
 # What PageCacheApplication read (`Kept`), handed to Django with a request it
 # did not answer, in the WSGI environ and so in request.META.
 KEPT_FOUND = "newsroom.kept"
+VERSION_KEYS = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
 
 
 def _version(key: str) -> int:
@@ -100,12 +101,13 @@ def request_versions(request) -> Versions:
     view, which all key by them."""
     found = getattr(request, "_newsroom_versions", None)
     if found is None:
-        keys = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION)
-        kept = cache.get_many(keys)
-        found = request._newsroom_versions = Versions(
-            *(kept.get(key) or _version(key) for key in keys)
-        )
+        found = request._newsroom_versions = _versions_in(cache.get_many(VERSION_KEYS))
     return found
+
+
+def _versions_in(values: dict) -> Versions:
+    """The versions among values read from the cache, each started where missing."""
+    return Versions(*(values.get(key) or _version(key) for key in VERSION_KEYS))
 
 
 def for_readers(request) -> bool:
@@ -273,8 +275,6 @@ class Kept(NamedTuple):
     # The page kept for this address, if it was kept at the content version
     # now; what is kept there otherwise is of no use.
     page: object | None
-    # Where the page of the article this address names is kept, if any.
-    article_key: str | None
 
 
 def kept_for(request) -> Kept | None:
@@ -306,19 +306,16 @@ def kept_for(request) -> Kept | None:
     # and host are part of what makes a page, as is the release of the static
     # files they name.
     query = request.META.get("QUERY_STRING", "")
-    site = request_site(request)
-    address = f"{site}{request.path_info}?{query}"
+    address = f"{request_site(request)}{request.path_info}?{query}"
     digest = hashlib.sha256(address.encode(errors="surrogateescape")).hexdigest()
     page_key = f"newsroom:page:{static_release()}:{digest}"
-    keys = (CONTENT_VERSION, TAXONOMY_VERSION, LINKS_VERSION, page_key)
-    values = cache.get_many(keys)
-    versions = Versions(*(values.get(key) or _version(key) for key in keys[:3]))
+    values = cache.get_many((*VERSION_KEYS, page_key))
+    versions = _versions_in(values)
     page = values.get(page_key)
     found = request._newsroom_kept = Kept(
         versions=versions,
         page_key=page_key,
         page=page[1] if page is not None and page[0] == versions.content else None,
-        article_key=ArticlePages.key(request, site),
     )
     request._newsroom_versions = versions
     return found
@@ -345,11 +342,13 @@ class PageCacheMiddleware:
         kept = kept_for(request)
         if kept is None:
             return self.get_response(request)
-        stamp = None
+        article_key = stamp = None
         response = kept.page
-        if response is None and kept.article_key is not None:
+        if response is None:
+            article_key = ArticlePages.key(request)
+        if article_key is not None:
             stamp = ArticlePages.stamp(request)
-            article = None if stamp is None else cache.get(kept.article_key)
+            article = None if stamp is None else cache.get(article_key)
             if article is not None and article[0] == stamp:
                 response = article[1]
         if response is not None:
@@ -372,7 +371,7 @@ class PageCacheMiddleware:
                     kept.page_key, (kept.versions.content, response), settings.PAGE_CACHE_SECONDS
                 )
             if stamp is not None:
-                cache.set(kept.article_key, (stamp, response), ArticlePages.seconds())
+                cache.set(article_key, (stamp, response), ArticlePages.seconds())
         return response
 
 
@@ -386,8 +385,8 @@ class PageCacheApplication:
     over the database connections), the middleware chain, and the response
     object made over for the server. In one process, for an article page of
     15 kB kept whole, that was 93 µs against 55 µs here, and through gunicorn
-    a worker served 1.01 times the minimal view's requests per second instead
-    of 0.78–0.81 (docs/BENCHMARKS.md). The page kept is the response as it
+    a worker served 0.95–1.01 times the minimal view's requests per second
+    instead of 0.78–0.81 (docs/BENCHMARKS.md). The page kept is the response as it
     left the middleware, security headers, policy and ETag included, so the
     status, headers and body sent are the same either way.
 
@@ -466,7 +465,7 @@ class ArticlePages:
         return min(settings.ARTICLE_PAGE_CACHE_SECONDS, links_seconds())
 
     @classmethod
-    def key(cls, request, site: str) -> str | None:
+    def key(cls, request) -> str | None:
         """Where the page of the article this address names is kept, if the
         address may be an article's own."""
         if not cls.enabled() or request.META.get("QUERY_STRING"):
@@ -474,7 +473,8 @@ class ArticlePages:
         match = cls.path.match(request.path_info)
         if match is None:
             return None
-        where = hashlib.sha256(f"{site}:{static_release()}".encode()).hexdigest()
+        where = f"{request_site(request)}:{static_release()}"
+        where = hashlib.sha256(where.encode()).hexdigest()
         return f"newsroom:article-page:{match[1]}:{where}"
 
     @classmethod
